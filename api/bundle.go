@@ -1,0 +1,222 @@
+package api
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/accord-fhir/accord/fhir"
+	"github.com/accord-fhir/accord/internal/rest"
+	"github.com/accord-fhir/accord/internal/store"
+)
+
+// maxHistoryCount bounds _count on history.
+const maxHistoryCount = 1000
+
+// history serves the history of the system (typ ""), a type (id "") or an instance.
+func (a *API) history(q *request, typ, id string) (*response, error) {
+	hq := store.HistoryQuery{Type: typ, ID: id, Count: 20, Cursor: q.c.Query("_cursor")}
+	if v := q.c.Query("_count"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return nil, badParam("_count", "_count must be a whole number of 1 or more")
+		}
+		hq.Count = min(n, maxHistoryCount)
+	}
+	if v := q.c.Query("_since"); v != "" {
+		t, err := parseInstant(v)
+		if err != nil {
+			return nil, badParam("_since", "_since must be an instant such as 2026-01-31T12:00:00Z")
+		}
+		hq.Since = t
+	}
+	for name := range q.c.Request.URL.Query() {
+		if !contains([]string{"_count", "_since", "_cursor", "_format", "_pretty", "_at", "_list"}, name) {
+			return nil, badParam(name, "history does not take the parameter "+truncate(name, 40))
+		}
+		if name == "_at" || name == "_list" {
+			return nil, badParam(name, "history does not support "+name+" yet")
+		}
+	}
+	page, err := a.svc.History(q.ctx, hq)
+	if err != nil {
+		return nil, err
+	}
+	self := strings.TrimSuffix(q.base+"/"+strings.Trim(strings.Join([]string{typ, id}, "/"), "/"), "/") + "/_history"
+	b := map[string]any{"resourceType": "Bundle", "type": "history"}
+	if page.Total >= 0 {
+		b["total"] = page.Total
+	}
+	params := url.Values{"_count": {strconv.Itoa(hq.Count)}}
+	if !hq.Since.IsZero() {
+		params.Set("_since", hq.Since.Format(time.RFC3339Nano))
+	}
+	links := []any{link("self", self, params, hq.Cursor)}
+	if page.Next != "" {
+		links = append(links, link("next", self, params, page.Next))
+	}
+	b["link"] = links
+	entries := make([]any, 0, len(page.Entries))
+	for _, e := range page.Entries {
+		entries = append(entries, historyEntry(q.base, e))
+	}
+	b["entry"] = entries
+	return bundleResponse(b)
+}
+
+func link(rel, base string, params url.Values, cursor string) map[string]any {
+	p := url.Values{}
+	for k, v := range params {
+		p[k] = v
+	}
+	if cursor != "" {
+		p.Set("_cursor", cursor)
+	}
+	u := base
+	if len(p) > 0 {
+		u += "?" + p.Encode()
+	}
+	return map[string]any{"relation": rel, "url": u}
+}
+
+func historyEntry(base string, e store.Entry) map[string]any {
+	entry := map[string]any{"fullUrl": base + "/" + e.Type + "/" + e.ID}
+	req := map[string]any{"method": e.Method, "url": e.Type + "/" + e.ID}
+	status := "200 OK"
+	switch {
+	case e.Method == "POST":
+		req["url"] = e.Type
+		status = "201 Created"
+	case e.Deleted:
+		req["method"] = "DELETE"
+		status = "204 No Content"
+	case e.VersionID == "1":
+		status = "201 Created"
+	}
+	entry["request"] = req
+	entry["response"] = map[string]any{"status": status, "etag": etag(e.VersionID), "lastModified": e.LastUpdated.UTC().Format(fhir.InstantFormat)}
+	if !e.Deleted {
+		entry["resource"] = rawJSON(e.JSON)
+	}
+	return entry
+}
+
+func parseInstant(v string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t, nil
+		}
+	}
+	return time.Parse(time.RFC3339, v)
+}
+
+func bundleResponse(b map[string]any) (*response, error) {
+	body, err := fhir.Marshal(b)
+	if err != nil {
+		return nil, err
+	}
+	return &response{status: http.StatusOK, body: body}, nil
+}
+
+// search serves a search interaction as a searchset Bundle.
+func (a *API) search(q *request, typ string, params url.Values) (*response, error) {
+	page, err := a.svc.Search(q.ctx, typ, params)
+	if err != nil {
+		return nil, err
+	}
+	self := q.base + "/" + typ
+	b := map[string]any{"resourceType": "Bundle", "type": "searchset"}
+	if page.Total >= 0 {
+		b["total"] = page.Total
+	}
+	links := []any{link("self", self, page.Self, "")}
+	if page.Next != nil {
+		links = append(links, link("next", self, page.Next, ""))
+	}
+	if page.Prev != nil {
+		links = append(links, link("previous", self, page.Prev, ""))
+	}
+	b["link"] = links
+	entries := []any{}
+	for _, r := range page.Matches {
+		entries = append(entries, searchEntry(q.base, r, "match"))
+	}
+	for _, r := range page.Included {
+		entries = append(entries, searchEntry(q.base, r, "include"))
+	}
+	if len(page.Issues) > 0 {
+		entries = append(entries, map[string]any{"resource": fhir.OperationOutcome(page.Issues), "search": map[string]any{"mode": "outcome"}})
+	}
+	b["entry"] = entries
+	return bundleResponse(b)
+}
+
+func searchEntry(base string, r fhir.Resource, mode string) map[string]any {
+	return map[string]any{"fullUrl": base + "/" + r.Type + "/" + r.ID, "resource": rawJSON(r.JSON), "search": map[string]any{"mode": mode}}
+}
+
+// bundle processes a batch or transaction and renders its response Bundle.
+func (a *API) bundle(q *request) (*response, error) {
+	body, err := q.body(a.opts.MaxBody, resourceContent...)
+	if err != nil {
+		return nil, err
+	}
+	res, err := a.svc.Bundle(q.ctx, body)
+	if err != nil {
+		return nil, err
+	}
+	entries := make([]any, len(res.Entries))
+	for i, e := range res.Entries {
+		entries[i] = a.responseEntry(q, e)
+	}
+	return bundleResponse(map[string]any{"resourceType": "Bundle", "type": res.Type + "-response", "entry": entries})
+}
+
+func (a *API) responseEntry(q *request, e rest.EntryResult) map[string]any {
+	if e.Err != nil {
+		status, issues := errorResponse(e.Err, a.opts.Logger)
+		return map[string]any{"response": map[string]any{"status": statusLine(status), "outcome": fhir.OperationOutcome(issues)}}
+	}
+	if e.Resource != nil {
+		r := *e.Resource
+		return map[string]any{"fullUrl": q.base + "/" + r.Type + "/" + r.ID, "resource": rawJSON(r.JSON), "response": map[string]any{
+			"status": statusLine(http.StatusOK), "etag": etag(r.VersionID), "lastModified": r.LastUpdated.UTC().Format(fhir.InstantFormat)}}
+	}
+	out := e.Outcome
+	if out.Noop {
+		return map[string]any{"response": map[string]any{"status": statusLine(http.StatusNoContent)}}
+	}
+	r := out.Resource
+	status := http.StatusOK
+	if out.Created {
+		status = http.StatusCreated
+	}
+	if e.Method == "DELETE" {
+		status = http.StatusNoContent
+	}
+	resp := map[string]any{"status": statusLine(status), "etag": etag(r.VersionID), "lastModified": r.LastUpdated.UTC().Format(fhir.InstantFormat)}
+	entry := map[string]any{"response": resp}
+	if e.Method != "DELETE" {
+		resp["location"] = r.Type + "/" + r.ID + "/_history/" + r.VersionID
+		entry["fullUrl"] = q.base + "/" + r.Type + "/" + r.ID
+		switch q.prefer() {
+		case "minimal":
+		case "OperationOutcome":
+			resp["outcome"] = fhir.OperationOutcome(out.Issues)
+		default:
+			entry["resource"] = rawJSON(r.JSON)
+		}
+	}
+	if len(out.Issues) > 0 && q.prefer() != "OperationOutcome" {
+		resp["outcome"] = fhir.OperationOutcome(out.Issues)
+	}
+	return entry
+}
+
+func statusLine(status int) string { return strconv.Itoa(status) + " " + http.StatusText(status) }
+
+func (a *API) instanceHistory(q *request) (*response, error) {
+	return a.history(q, q.c.Param("type"), q.c.Param("id"))
+}

@@ -1,0 +1,91 @@
+package api
+
+import (
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/accord-fhir/accord/fhir"
+	"github.com/accord-fhir/accord/internal/rest"
+)
+
+// capabilityStatement describes exactly what this API implements.
+// See https://hl7.org/fhir/R4/capabilitystatement.html.
+func capabilityStatement(opts Options, params func(typ string) []rest.SearchParam) []byte {
+	interactions := []any{}
+	for _, code := range []string{"read", "vread", "update", "patch", "delete", "history-instance", "history-type", "create", "search-type"} {
+		interactions = append(interactions, map[string]any{"code": code})
+	}
+	resources := []any{}
+	for _, typ := range fhir.ResourceTypes() {
+		sp := []any{}
+		for _, p := range params(typ) {
+			e := map[string]any{"name": p.Name, "type": p.Type}
+			if p.Definition != "" {
+				e["definition"] = p.Definition
+			}
+			if p.Documentation != "" {
+				e["documentation"] = p.Documentation
+			}
+			sp = append(sp, e)
+		}
+		resources = append(resources, map[string]any{
+			"type":              typ,
+			"interaction":       interactions,
+			"versioning":        "versioned-update",
+			"readHistory":       true,
+			"updateCreate":      true,
+			"conditionalCreate": true,
+			"conditionalRead":   "not-supported",
+			"conditionalUpdate": true,
+			"conditionalDelete": "single",
+			"referencePolicy":   []any{"literal", "local"},
+			"searchParam":       sp,
+		})
+	}
+	cs := map[string]any{
+		"resourceType": "CapabilityStatement",
+		"status":       "active",
+		"date":         time.Now().UTC().Format("2006-01-02"),
+		"kind":         "instance",
+		"software":     map[string]any{"name": opts.Software, "version": opts.Version},
+		"implementation": map[string]any{
+			"description": "Accord: the South East London primary/secondary care interface Consensus, held to account over FHIR R4",
+		},
+		"fhirVersion": "4.0.1",
+		"format":      []any{"application/fhir+json", "json"},
+		"patchFormat": []any{"application/json-patch+json"},
+		"rest": []any{map[string]any{
+			"mode":     "server",
+			"resource": resources,
+			"interaction": []any{
+				map[string]any{"code": "transaction"}, map[string]any{"code": "batch"}, map[string]any{"code": "history-system"},
+			},
+			"operation": []any{map[string]any{"name": "validate", "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"}},
+		}},
+	}
+	if opts.BaseURL != "" {
+		cs["implementation"].(map[string]any)["url"] = opts.BaseURL
+	}
+	b, err := fhir.Marshal(cs)
+	if err != nil {
+		panic("capability statement does not encode: " + err.Error()) // a bug in the literal above
+	}
+	return b
+}
+
+func (a *API) metadata(q *request) (*response, error) {
+	return &response{status: http.StatusOK, body: a.cap}, nil
+}
+
+// formParams merges the URL query with a form body (POST _search).
+func formParams(q *request, body []byte) (url.Values, error) {
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, badParam("", "the form body of _search is malformed")
+	}
+	for k, v := range q.c.Request.URL.Query() {
+		form[k] = append(form[k], v...)
+	}
+	return form, nil
+}

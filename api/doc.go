@@ -1,0 +1,7 @@
+// Package api is Accord's HTTP interface: Gin routing, content negotiation, and the rendering of resources,
+// Bundles and OperationOutcomes. Handlers parse a request, call internal/rest, and return a response or an
+// error; one wrapper writes every response, and errorResponse maps every error to a status and an
+// OperationOutcome.
+//
+// See https://hl7.org/fhir/R4/http.html.
+package api

@@ -1,0 +1,104 @@
+package validate
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/accord-fhir/accord/fhir"
+)
+
+// report adds an issue at the current location, or at its child when child is not empty. Details name
+// definitions only; anything taken from the resource goes to diagnostics.
+func (w *walker) report(code fhir.IssueType, sev fhir.Severity, child, details, diagnostics string) {
+	if w.profile != "" {
+		details += " (profile " + w.profile + ")"
+	}
+	w.issues = append(w.issues, fhir.Issue{Severity: sev, Code: code, Details: details,
+		Diagnostics: diagnostics, Expression: []string{w.expression(child)}})
+}
+
+func (w *walker) missing(el *element) {
+	w.report(fhir.IssueRequired, fhir.SeverityError, el.name,
+		fmt.Sprintf("%s: minimum required = %d, but only found 0", el.path, el.min), "")
+}
+
+func (w *walker) tooMany(el *element, count int) {
+	w.report(fhir.IssueStructure, fhir.SeverityError, "",
+		fmt.Sprintf("%s: maximum allowed = %d, but found %d", el.path, el.max, count), "")
+}
+
+func (w *walker) twoTypes(el *element) {
+	w.report(fhir.IssueStructure, fhir.SeverityError, el.name,
+		fmt.Sprintf("%s: only one type is allowed, but found values of several types", el.path), "")
+}
+
+// expression renders the current location as FHIRPath, e.g. Observation.component[1].value.ofType(Quantity),
+// with child appended when not empty. Array indexes are those of the JSON arrays.
+func (w *walker) expression(child string) string {
+	var sb strings.Builder
+	for i, s := range w.path {
+		if i > 0 {
+			sb.WriteByte('.')
+		}
+		sb.WriteString(s.name)
+		if s.ofType != "" {
+			sb.WriteString(".ofType(")
+			sb.WriteString(s.ofType)
+			sb.WriteByte(')')
+		}
+		if s.index >= 0 {
+			sb.WriteByte('[')
+			sb.WriteString(strconv.Itoa(s.index))
+			sb.WriteByte(']')
+		}
+	}
+	if child != "" {
+		sb.WriteByte('.')
+		sb.WriteString(child)
+	}
+	return sb.String()
+}
+
+// sortIssues orders issues by location (numbers in it by value, so [2] comes before [10]), then code.
+func sortIssues(issues []fhir.Issue) {
+	slices.SortStableFunc(issues, func(a, b fhir.Issue) int {
+		if c := naturalCompare(a.Expression[0], b.Expression[0]); c != 0 {
+			return c
+		}
+		return strings.Compare(string(a.Code), string(b.Code))
+	})
+}
+
+// naturalCompare compares strings, taking runs of digits as numbers.
+func naturalCompare(a, b string) int {
+	for a != "" && b != "" {
+		if isDigit(a[0]) && isDigit(b[0]) {
+			na, nb := digits(a), digits(b)
+			if c := len(na) - len(nb); c != 0 && na[0] != '0' && nb[0] != '0' {
+				return c
+			}
+			if c := strings.Compare(na, nb); c != 0 {
+				return c
+			}
+			a, b = a[len(na):], b[len(nb):]
+			continue
+		}
+		if a[0] != b[0] {
+			return int(a[0]) - int(b[0])
+		}
+		a, b = a[1:], b[1:]
+	}
+	return len(a) - len(b)
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func digits(s string) string {
+	i := 0
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	return s[:i]
+}

@@ -1,0 +1,113 @@
+package validate
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"slices"
+
+	"github.com/accord-fhir/accord/fhir"
+)
+
+// ErrUnknownProfile is returned by ValidateProfile for a canonical URL that no loaded profile has.
+var ErrUnknownProfile = errors.New("unknown profile")
+
+// InvariantEvaluator evaluates a FHIRPath constraint on a context node of a resource: resource is the
+// resource that holds the node (%resource; a contained or Bundle entry resource for the nodes inside it), and
+// context the node itself, as decoded JSON: an fhir.Object for a resource, datatype or backbone element, or the
+// JSON value (string, json.Number, bool, nil) of a primitive. It returns whether the constraint holds, and an
+// error when the expression cannot be evaluated. It must be safe for concurrent use.
+type InvariantEvaluator interface {
+	EvaluateInvariant(resource fhir.Object, context any, expr string) (bool, error)
+}
+
+// Options configures New.
+type Options struct {
+	// Files are the fs.Glob patterns of the definition files: FHIR JSON resources (StructureDefinition,
+	// ValueSet, CodeSystem) or Bundles of them, gzip-compressed when the name ends in ".gz". Other resource
+	// types are ignored. A pattern matching no file is an error.
+	Files []string
+	// Invariants evaluates the FHIRPath constraints. When nil, the invariant step is skipped.
+	Invariants InvariantEvaluator
+}
+
+// DefaultOptions returns the options for the definitions in profiles.FS: the R4 base definitions and
+// terminology, no invariant evaluator.
+func DefaultOptions() Options {
+	return Options{Files: []string{"r4/structuredefinitions.json.gz", "r4/terminology.json.gz"}}
+}
+
+// Validator checks resources against the loaded StructureDefinitions. It is immutable and safe for
+// concurrent use.
+type Validator struct {
+	core       map[string]*typeDef
+	profiles   map[string]*typeDef
+	invariants InvariantEvaluator
+	unchecked  map[string]string
+}
+
+// New loads the definitions matching opts.Files from defs and indexes them. It returns an error naming the
+// file or definition when a file cannot be read or decoded, a definition is duplicated or malformed, or a
+// profile uses what the validator does not support (slicing).
+func New(defs fs.FS, opts Options) (*Validator, error) {
+	d, err := readDefinitions(defs, opts.Files)
+	if err != nil {
+		return nil, fmt.Errorf("validate: %w", err)
+	}
+	b, err := build(d)
+	if err != nil {
+		return nil, fmt.Errorf("validate: %w", err)
+	}
+	return &Validator{core: b.core, profiles: b.profiles, invariants: opts.Invariants, unchecked: b.unchecked}, nil
+}
+
+// Validate checks obj against the base definition of its resourceType and returns every issue, sorted by
+// expression; nested resources (contained, Bundle entries, Parameters) are checked against their own types.
+// An unknown or abstract resourceType is one structure issue.
+func (v *Validator) Validate(obj fhir.Object) []fhir.Issue {
+	td := v.core[fhir.ResourceType(obj)]
+	if td == nil || td.kind != "resource" || td.abstract {
+		return []fhir.Issue{{Severity: fhir.SeverityError, Code: fhir.IssueStructure,
+			Details: "The resourceType is not a concrete R4 resource type", Expression: []string{"resourceType"}}}
+	}
+	return v.run(obj, td, false, "")
+}
+
+// ValidateProfile checks obj against the profile with the canonical url, reporting only what the profile adds
+// to the base definitions (Validate reports the rest), so that running both reports each problem once. It
+// returns ErrUnknownProfile when no such profile is loaded, and one structure issue when obj is not of the
+// profile's type. Nested resources are not checked against the profile.
+func (v *Validator) ValidateProfile(obj fhir.Object, url string) ([]fhir.Issue, error) {
+	td := v.profiles[url]
+	if td == nil {
+		return nil, fmt.Errorf("validate %s: %w", url, ErrUnknownProfile)
+	}
+	if fhir.ResourceType(obj) != td.name {
+		return []fhir.Issue{{Severity: fhir.SeverityError, Code: fhir.IssueStructure,
+			Details:    fmt.Sprintf("The profile %s applies to %s resources", url, td.name),
+			Expression: []string{"resourceType"}}}, nil
+	}
+	return v.run(obj, td, true, url), nil
+}
+
+func (v *Validator) run(obj fhir.Object, td *typeDef, delta bool, profile string) []fhir.Issue {
+	var buf [32]segment
+	w := walker{core: v.core, invariants: v.invariants, delta: delta, profile: profile, path: buf[:0]}
+	w.path = append(w.path, segment{name: td.name, index: -1})
+	w.resource(obj, td)
+	sortIssues(w.issues)
+	return w.issues
+}
+
+// Profiles returns the canonical URLs of the loaded profiles, sorted.
+func (v *Validator) Profiles() []string {
+	return slices.Sorted(maps.Keys(v.profiles))
+}
+
+// UncheckedValueSets returns the value sets of required bindings that cannot be expanded from the loaded
+// definitions (external code systems such as UCUM, ISO 4217 or BCP 13), each with the reason; the bindings to
+// them are not checked.
+func (v *Validator) UncheckedValueSets() map[string]string {
+	return maps.Clone(v.unchecked)
+}

@@ -1,0 +1,12 @@
+// Package auth is Accord's security core, free of any transport: the registry of SMART backend-services clients,
+// the token service that exchanges a signed client assertion for a short-lived access token, the verification of
+// those access tokens into a Principal, SMART v1 and v2 system scopes, pseudonymisation of patient identifiers for
+// analysts, and per-client rate limiting.
+//
+// The HTTP layer (api/) parses requests, calls Service.Token and Service.Authenticate, puts the Principal in the
+// request context with NewContext, and maps the errors: *OAuthError on the token endpoint, *fhir.Error (login,
+// forbidden) everywhere else.
+//
+// See https://hl7.org/fhir/smart-app-launch/backend-services.html for the client-credentials flow and
+// https://hl7.org/fhir/smart-app-launch/scopes-and-launch-context.html for the scope syntax.
+package auth

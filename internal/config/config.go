@@ -1,0 +1,162 @@
+// Package config loads Accord's configuration once, from environment variables and the matching command-line
+// flags (flags win), with defaults, and says exactly what is wrong with it.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is Accord's configuration.
+type Config struct {
+	// Addr is the listen address (ACCORD_ADDR, -addr).
+	Addr string
+	// DataDir holds the embedded database (ACCORD_DATA_DIR, -data-dir).
+	DataDir string
+	// MongoURI selects a MongoDB server instead of the embedded database (MONGODB_URI, -mongodb-uri).
+	MongoURI string
+	// Database is the database name (ACCORD_DB, -db).
+	Database string
+	// MaxBody is the largest request body in bytes (ACCORD_MAX_BODY, -max-body; accepts 10MB, 512KB, 1048576).
+	MaxBody int64
+	// BaseURL is the public FHIR base URL (ACCORD_BASE_URL, -base-url); empty derives it from each request.
+	BaseURL string
+	// ShutdownTimeout bounds the wait for in-flight requests at SIGTERM (ACCORD_SHUTDOWN_TIMEOUT).
+	ShutdownTimeout time.Duration
+	// RecoverInterval is how often unfinished writes are looked for (ACCORD_RECOVER_INTERVAL).
+	RecoverInterval time.Duration
+	// LogLevel is debug, info, warn or error (ACCORD_LOG_LEVEL).
+	LogLevel string
+}
+
+// Default returns the defaults.
+func Default() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		DataDir:         "./data",
+		Database:        "accord",
+		MaxBody:         10 << 20,
+		ShutdownTimeout: 30 * time.Second,
+		RecoverInterval: time.Minute,
+		LogLevel:        "info",
+	}
+}
+
+// Load reads the environment (through getenv) and then args; it returns the configuration or every problem.
+func Load(args []string, getenv func(string) string, out io.Writer) (Config, error) {
+	c := Default()
+	var errs []error
+	str := func(dst *string, env string) {
+		if v := getenv(env); v != "" {
+			*dst = v
+		}
+	}
+	str(&c.Addr, "ACCORD_ADDR")
+	str(&c.DataDir, "ACCORD_DATA_DIR")
+	str(&c.MongoURI, "MONGODB_URI")
+	str(&c.Database, "ACCORD_DB")
+	str(&c.BaseURL, "ACCORD_BASE_URL")
+	str(&c.LogLevel, "ACCORD_LOG_LEVEL")
+	maxBody := getenv("ACCORD_MAX_BODY")
+	shutdown, recover := getenv("ACCORD_SHUTDOWN_TIMEOUT"), getenv("ACCORD_RECOVER_INTERVAL")
+
+	fs := flag.NewFlagSet("accord serve", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (ACCORD_ADDR)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory of the embedded database (ACCORD_DATA_DIR)")
+	fs.StringVar(&c.MongoURI, "mongodb-uri", c.MongoURI, "MongoDB connection string; empty runs the embedded database (MONGODB_URI)")
+	fs.StringVar(&c.Database, "db", c.Database, "database name (ACCORD_DB)")
+	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public FHIR base URL (ACCORD_BASE_URL)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (ACCORD_LOG_LEVEL)")
+	fs.StringVar(&maxBody, "max-body", maxBody, "largest request body, e.g. 10MB (ACCORD_MAX_BODY)")
+	fs.StringVar(&shutdown, "shutdown-timeout", shutdown, "wait for in-flight requests at shutdown, e.g. 30s (ACCORD_SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&recover, "recover-interval", recover, "how often to finish interrupted writes, e.g. 1m (ACCORD_RECOVER_INTERVAL)")
+	if err := fs.Parse(args); err != nil {
+		return c, fmt.Errorf("flags: %w", err)
+	}
+	if fs.NArg() > 0 {
+		errs = append(errs, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " ")))
+	}
+	if maxBody != "" {
+		n, err := ParseSize(maxBody)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("ACCORD_MAX_BODY: %w", err))
+		}
+		c.MaxBody = n
+	}
+	for _, d := range []struct {
+		name, v string
+		dst     *time.Duration
+	}{{"ACCORD_SHUTDOWN_TIMEOUT", shutdown, &c.ShutdownTimeout}, {"ACCORD_RECOVER_INTERVAL", recover, &c.RecoverInterval}} {
+		if d.v == "" {
+			continue
+		}
+		v, err := time.ParseDuration(d.v)
+		if err != nil || v <= 0 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a positive duration such as 30s", d.name, d.v))
+		}
+		*d.dst = v
+	}
+	if err := c.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return c, errors.Join(errs...)
+}
+
+// Validate reports every problem with c.
+func (c Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("ACCORD_ADDR: %q is not host:port", c.Addr))
+	}
+	if c.MongoURI == "" && c.DataDir == "" {
+		errs = append(errs, errors.New("ACCORD_DATA_DIR: empty, and no MONGODB_URI is set"))
+	}
+	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
+		errs = append(errs, errors.New("MONGODB_URI: must start with mongodb:// or mongodb+srv://"))
+	}
+	if c.Database == "" || strings.ContainsAny(c.Database, "/\\. \"$") {
+		errs = append(errs, fmt.Errorf("ACCORD_DB: %q is not a valid database name", c.Database))
+	}
+	if c.MaxBody < 1024 {
+		errs = append(errs, fmt.Errorf("ACCORD_MAX_BODY: %d bytes is too small (at least 1KB)", c.MaxBody))
+	}
+	if c.BaseURL != "" {
+		if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("ACCORD_BASE_URL: %q is not an http(s) URL", c.BaseURL))
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("ACCORD_LOG_LEVEL: %q is not debug, info, warn or error", c.LogLevel))
+	}
+	return errors.Join(errs...)
+}
+
+// ParseSize reads a byte size: a number with an optional KB, MB or GB suffix (powers of 1024).
+func ParseSize(s string) (int64, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		m      int64
+	}{{"GB", 1 << 30}, {"MB", 1 << 20}, {"KB", 1 << 10}, {"B", 1}} {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.m
+			break
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not a size such as 10MB", s)
+	}
+	return n * mult, nil
+}

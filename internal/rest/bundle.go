@@ -1,0 +1,244 @@
+package rest
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/accord-fhir/accord/fhir"
+	"github.com/accord-fhir/accord/internal/store"
+)
+
+// EntryError is the failure of one Bundle entry; Index is its position in the request Bundle.
+type EntryError struct {
+	Index int
+	Err   error
+}
+
+func (e *EntryError) Error() string { return fmt.Sprintf("Bundle.entry[%d]: %v", e.Index, e.Err) }
+
+// Unwrap returns the entry's error.
+func (e *EntryError) Unwrap() error { return e.Err }
+
+// Expression is the FHIRPath of the failed entry.
+func (e *EntryError) Expression() string { return fmt.Sprintf("Bundle.entry[%d]", e.Index) }
+
+// EntryResult is what one Bundle entry did: a write's Outcome, a read's Resource, or (in a batch) its Err.
+type EntryResult struct {
+	Method   string
+	Outcome  Outcome
+	Resource *fhir.Resource
+	Err      error
+}
+
+// BundleResult is the processing of a batch or transaction: Type is "batch" or "transaction".
+type BundleResult struct {
+	Type    string
+	Entries []EntryResult
+}
+
+// entry is one request entry being processed.
+type entry struct {
+	index       int
+	method      string
+	typ, id     string
+	vid         string
+	query       url.Values
+	fullURL     string
+	obj         fhir.Object
+	ifMatch     string
+	ifNoneExist url.Values
+	patch       []byte
+	existing    *fhir.Resource
+	noop        bool
+	issues      []fhir.Issue
+}
+
+// Bundle processes a batch or transaction Bundle. A transaction is all or nothing: its error is an *EntryError
+// (or an *fhir.Error about the Bundle itself) and nothing is written. A batch processes each entry on its own and
+// reports each entry's error in its EntryResult.
+func (s *Service) Bundle(ctx context.Context, body []byte) (BundleResult, error) {
+	for attempt := 1; ; attempt++ {
+		kind, entries, parseErrs, err := s.parseBundle(body)
+		if err != nil {
+			return BundleResult{}, err
+		}
+		if kind == "batch" {
+			return BundleResult{Type: kind, Entries: s.batch(ctx, entries, parseErrs)}, nil
+		}
+		results, err := s.transaction(ctx, entries)
+		var held *store.ClaimedError
+		if !errors.As(err, &held) {
+			return BundleResult{Type: kind, Entries: results}, err
+		}
+		// A concurrent conditional create holds a claim this transaction needs: settle it and start again from
+		// the request, so that the conditional create finds that resource.
+		if err := s.settleClaim(ctx, held); err != nil {
+			return BundleResult{}, err
+		}
+		if attempt == maxBundleAttempts {
+			return BundleResult{}, fmt.Errorf("transaction: %w", store.ErrConflict)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// maxBundleAttempts bounds the restarts of a transaction that meets held claims.
+const maxBundleAttempts = 50
+
+// parseBundle decodes a batch or transaction; a transaction fails on its first bad entry, a batch keeps each
+// entry's error.
+func (s *Service) parseBundle(body []byte) (string, []*entry, []error, error) {
+	obj, err := fhir.DecodeObject(body, s.opts.MaxDepth)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	if err := checkIdentity("Bundle", "", obj, false); err != nil {
+		return "", nil, nil, err
+	}
+	kind, _ := obj["type"].(string)
+	if kind != "batch" && kind != "transaction" {
+		return "", nil, nil, fhir.Errorf(fhir.IssueInvalid, "Bundle.type", "a Bundle posted to the base must be of type batch or transaction, not %q", truncate(kind, 40))
+	}
+	rawEntries, ok := obj["entry"].([]any)
+	if !ok && obj["entry"] != nil {
+		return "", nil, nil, fhir.Errorf(fhir.IssueStructure, "Bundle.entry", "Bundle.entry must be an array")
+	}
+	entries := make([]*entry, len(rawEntries))
+	parseErrs := make([]error, len(rawEntries))
+	fullURLs := map[string]int{}
+	for i, raw := range rawEntries {
+		e, err := parseEntry(i, raw)
+		entries[i], parseErrs[i] = e, err
+		if err != nil && kind == "transaction" {
+			return "", nil, nil, err
+		}
+		if e != nil && e.fullURL != "" {
+			if j, dup := fullURLs[e.fullURL]; dup {
+				return "", nil, nil, fhir.Errorf(fhir.IssueInvalid, fmt.Sprintf("Bundle.entry[%d].fullUrl", i), "the fullUrl is the same as that of Bundle.entry[%d]", j)
+			}
+			fullURLs[e.fullURL] = i
+		}
+	}
+	return kind, entries, parseErrs, nil
+}
+
+func entryErr(i int, code fhir.IssueType, path, format string, args ...any) error {
+	expr := fmt.Sprintf("Bundle.entry[%d]", i)
+	if path != "" {
+		expr += "." + path
+	}
+	return &EntryError{Index: i, Err: fhir.Errorf(code, expr, format, args...)}
+}
+
+// parseEntry reads an entry's request and resource.
+func parseEntry(i int, raw any) (*entry, error) {
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return nil, entryErr(i, fhir.IssueStructure, "", "a Bundle entry must be an object")
+	}
+	e := &entry{index: i}
+	e.fullURL, _ = m["fullUrl"].(string)
+	req, ok := m["request"].(map[string]any)
+	if !ok {
+		return e, entryErr(i, fhir.IssueRequired, "request", "a batch or transaction entry needs a request")
+	}
+	e.method, _ = req["method"].(string)
+	rawURL, _ := req["url"].(string)
+	if rawURL == "" {
+		return e, entryErr(i, fhir.IssueRequired, "request.url", "the entry's request has no url")
+	}
+	e.ifMatch = etagVersion(str(req["ifMatch"]))
+	if q := str(req["ifNoneExist"]); q != "" {
+		v, err := parseQuery(q, "ifNoneExist")
+		if err != nil {
+			return e, &EntryError{Index: i, Err: err}
+		}
+		e.ifNoneExist = v
+	}
+	if err := e.parseURL(rawURL); err != nil {
+		return e, err
+	}
+	if res, ok := m["resource"].(map[string]any); ok {
+		e.obj = res
+	}
+	switch e.method {
+	case "POST", "PUT":
+		if e.obj == nil {
+			return e, entryErr(i, fhir.IssueRequired, "resource", "a %s entry needs a resource", e.method)
+		}
+		if err := checkIdentity(e.typ, "", e.obj, false); err != nil {
+			return e, &EntryError{Index: i, Err: err}
+		}
+	case "PATCH":
+		p, err := patchBody(e.obj)
+		if err != nil {
+			return e, entryErr(i, fhir.IssueNotSupported, "resource", "%v", err)
+		}
+		e.patch = p
+	case "GET", "HEAD", "DELETE":
+	default:
+		return e, entryErr(i, fhir.IssueInvalid, "request.method", "%q is not a method of a Bundle entry", truncate(e.method, 20))
+	}
+	return e, nil
+}
+
+// parseURL reads "Type", "Type/id", "Type/id/_history/vid" or "Type?query" (absolute URLs are cut to the part
+// from the resource type on).
+func (e *entry) parseURL(raw string) error {
+	path, query, _ := strings.Cut(raw, "?")
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	for len(segs) > 0 && !fhir.IsResourceType(segs[0]) {
+		segs = segs[1:]
+	}
+	if len(segs) == 0 {
+		return entryErr(e.index, fhir.IssueNotFound, "request.url", "the url names no FHIR R4 resource type")
+	}
+	e.typ = segs[0]
+	if len(segs) >= 2 {
+		e.id = segs[1]
+		if !fhir.ValidID(e.id) {
+			return &EntryError{Index: e.index, Err: badID(e.id)}
+		}
+	}
+	if len(segs) == 4 && segs[2] == "_history" {
+		e.vid = segs[3]
+	} else if len(segs) > 2 {
+		return entryErr(e.index, fhir.IssueNotSupported, "request.url", "the url is not of a supported form")
+	}
+	if query != "" {
+		v, err := url.ParseQuery(query)
+		if err != nil {
+			return entryErr(e.index, fhir.IssueInvalid, "request.url", "the url's query is malformed")
+		}
+		e.query = v
+	}
+	return nil
+}
+
+// patchBody returns the JSON Patch of a PATCH entry: a Binary of content type application/json-patch+json.
+func patchBody(res fhir.Object) ([]byte, error) {
+	if fhir.ResourceType(res) != "Binary" || !strings.HasPrefix(str(res["contentType"]), "application/json-patch+json") {
+		return nil, errors.New("a PATCH entry must carry its JSON Patch as a Binary of contentType application/json-patch+json")
+	}
+	b, err := base64.StdEncoding.DecodeString(str(res["data"]))
+	if err != nil {
+		return nil, errors.New("the Binary data of a PATCH entry is not base64")
+	}
+	return b, nil
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+// etagVersion returns the version id in an ETag such as W/"3" (or the bare value).
+func etagVersion(tag string) string {
+	tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+	return strings.Trim(tag, `"`)
+}

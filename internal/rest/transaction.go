@@ -1,0 +1,312 @@
+package rest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/accord-fhir/accord/fhir"
+	"github.com/accord-fhir/accord/internal/store"
+)
+
+// batch processes each entry independently.
+func (s *Service) batch(ctx context.Context, entries []*entry, parseErrs []error) []EntryResult {
+	results := make([]EntryResult, len(entries))
+	for i, e := range entries {
+		if parseErrs[i] != nil {
+			results[i] = EntryResult{Err: parseErrs[i]}
+			if e != nil {
+				results[i].Method = e.method
+			}
+			continue
+		}
+		results[i] = s.batchEntry(ctx, e)
+	}
+	return results
+}
+
+func (s *Service) batchEntry(ctx context.Context, e *entry) EntryResult {
+	r := EntryResult{Method: e.method}
+	var err error
+	switch e.method {
+	case "GET", "HEAD":
+		r.Resource, err = s.readEntry(ctx, e)
+	case "POST":
+		body, merr := fhir.Marshal(e.obj)
+		if merr != nil {
+			err = merr
+			break
+		}
+		ifNone := ""
+		if e.ifNoneExist != nil {
+			ifNone = e.ifNoneExist.Encode()
+		}
+		r.Outcome, err = s.Create(ctx, e.typ, body, ifNone)
+	case "PUT":
+		body, merr := fhir.Marshal(e.obj)
+		if merr != nil {
+			err = merr
+			break
+		}
+		if e.id != "" {
+			r.Outcome, err = s.Update(ctx, e.typ, e.id, body, e.ifMatch)
+		} else {
+			r.Outcome, err = s.ConditionalUpdate(ctx, e.typ, e.query, body, e.ifMatch)
+		}
+	case "PATCH":
+		r.Outcome, err = s.Patch(ctx, e.typ, e.id, e.patch, e.ifMatch)
+	case "DELETE":
+		if e.id != "" {
+			r.Outcome, err = s.Delete(ctx, e.typ, e.id, e.ifMatch)
+		} else {
+			r.Outcome, err = s.ConditionalDelete(ctx, e.typ, e.query)
+		}
+	}
+	if err != nil {
+		r.Err = &EntryError{Index: e.index, Err: err}
+	}
+	return r
+}
+
+func (s *Service) readEntry(ctx context.Context, e *entry) (*fhir.Resource, error) {
+	if e.id == "" {
+		return nil, entryErr(e.index, fhir.IssueNotSupported, "request.url", "search inside a Bundle is not supported yet")
+	}
+	var r fhir.Resource
+	var err error
+	if e.vid != "" {
+		r, err = s.VRead(ctx, e.typ, e.id, e.vid)
+	} else {
+		r, err = s.Read(ctx, e.typ, e.id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// transactionOrder is the order R4 processes a transaction's entries in.
+var transactionOrder = []string{"DELETE", "POST", "PUT", "PATCH", "GET", "HEAD"}
+
+// transaction resolves every entry, rewrites references between them, validates, and commits all writes at once.
+func (s *Service) transaction(ctx context.Context, entries []*entry) ([]EntryResult, error) {
+	ordered := slices.Clone(entries)
+	slices.SortStableFunc(ordered, func(a, b *entry) int {
+		return slices.Index(transactionOrder, a.method) - slices.Index(transactionOrder, b.method)
+	})
+	refs := map[string]string{}
+	for _, e := range ordered {
+		if err := s.resolveEntry(ctx, e, refs); err != nil {
+			return nil, err
+		}
+	}
+	var writes []store.Write
+	var owners []*entry
+	for _, e := range entries {
+		w, err := s.prepareWrite(ctx, e, refs)
+		if err != nil {
+			return nil, err
+		}
+		if w != nil {
+			writes = append(writes, *w)
+			owners = append(owners, e)
+		}
+	}
+	done, err := s.store.Commit(ctx, writes)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]EntryResult, len(entries))
+	for i, res := range done {
+		e := owners[i]
+		results[e.index] = EntryResult{Method: e.method, Outcome: Outcome{Resource: res.Resource, Created: res.Created, Noop: res.Noop, Issues: e.issues}}
+	}
+	for _, e := range entries {
+		switch {
+		case e.existing != nil:
+			results[e.index] = EntryResult{Method: e.method, Outcome: Outcome{Resource: *e.existing, Existing: true}}
+		case e.noop:
+			results[e.index] = EntryResult{Method: e.method, Outcome: Outcome{Noop: true}}
+		case e.method == "GET" || e.method == "HEAD":
+			r, err := s.readEntry(ctx, e)
+			if err != nil {
+				return nil, &EntryError{Index: e.index, Err: err}
+			}
+			results[e.index] = EntryResult{Method: e.method, Resource: r}
+		}
+	}
+	return results, nil
+}
+
+// resolveEntry settles which resource an entry writes (running conditional searches) and records its fullUrl.
+func (s *Service) resolveEntry(ctx context.Context, e *entry, refs map[string]string) error {
+	fail := func(err error) error { return &EntryError{Index: e.index, Err: err} }
+	switch e.method {
+	case "POST":
+		if e.ifNoneExist != nil {
+			m, err := s.matchOne(ctx, e.typ, e.ifNoneExist)
+			if err != nil {
+				return fail(err)
+			}
+			if m != nil {
+				e.existing = m
+				refs[e.fullURL] = m.Reference()
+				return nil
+			}
+		}
+		e.id = s.opts.NewID()
+	case "PUT", "DELETE":
+		if e.id == "" {
+			if e.query == nil {
+				return entryErr(e.index, fhir.IssueInvalid, "request.url", "a %s entry needs an id or search criteria in its url", e.method)
+			}
+			m, err := s.matchOne(ctx, e.typ, e.query)
+			if err != nil {
+				return fail(err)
+			}
+			switch {
+			case m != nil:
+				e.id = m.ID
+			case e.method == "DELETE":
+				e.noop = true
+				return nil
+			default:
+				if e.id = str(e.obj["id"]); e.id == "" {
+					e.id = s.opts.NewID()
+				}
+			}
+		}
+	case "PATCH":
+		if e.id == "" {
+			return entryErr(e.index, fhir.IssueNotSupported, "request.url", "a PATCH entry needs the id in its url")
+		}
+	}
+	if e.fullURL != "" && e.id != "" {
+		refs[e.fullURL] = e.typ + "/" + e.id
+	}
+	return nil
+}
+
+// prepareWrite rewrites an entry's references and validates its resource; it returns nil for entries that write
+// nothing.
+func (s *Service) prepareWrite(ctx context.Context, e *entry, refs map[string]string) (*store.Write, error) {
+	if e.existing != nil || e.noop {
+		return nil, nil
+	}
+	switch e.method {
+	case "DELETE":
+		return &store.Write{Type: e.typ, ID: e.id, IfMatch: e.ifMatch, Method: "DELETE"}, nil
+	case "PATCH":
+		w, issues, err := s.patchWrite(ctx, e.typ, e.id, e.patch, e.ifMatch)
+		if err != nil {
+			return nil, &EntryError{Index: e.index, Err: err}
+		}
+		e.issues = issues
+		return &w, nil
+	case "POST", "PUT":
+	default:
+		return nil, nil
+	}
+	if err := s.rewriteRefs(ctx, e, e.obj, "resource", refs); err != nil {
+		return nil, err
+	}
+	if e.method == "PUT" {
+		if bodyID, _ := e.obj["id"].(string); bodyID != e.id && !(bodyID == "" && e.query != nil) {
+			return nil, entryErr(e.index, fhir.IssueInvalid, "resource.id", "the resource id does not match the id the entry updates (%q)", e.id)
+		}
+	}
+	e.obj["id"] = e.id
+	issues := s.validate.Validate(ctx, e.obj)
+	if err := issuesError(issues); err != nil {
+		return nil, &EntryError{Index: e.index, Err: prefixIssues(err, e.index, e.typ)}
+	}
+	e.issues = issues
+	w := &store.Write{Type: e.typ, ID: e.id, Object: e.obj, IfMatch: e.ifMatch, Method: e.method}
+	if e.method == "POST" && e.ifNoneExist != nil {
+		w.Claim = s.search.ClaimKey(e.typ, e.ifNoneExist)
+	}
+	return w, nil
+}
+
+// prefixIssues moves the expressions of a resource's issues under its Bundle entry.
+func prefixIssues(err error, index int, typ string) error {
+	fe, ok := fhir.AsError(err)
+	if !ok {
+		return err
+	}
+	out := &fhir.Error{Code: fe.Code}
+	prefix := fmt.Sprintf("Bundle.entry[%d].resource", index)
+	for _, is := range fe.Issues {
+		exprs := make([]string, len(is.Expression))
+		for j, x := range is.Expression {
+			rest, found := strings.CutPrefix(x, typ)
+			switch {
+			case found && (rest == "" || rest[0] == '.' || rest[0] == '['):
+				exprs[j] = prefix + rest
+			default:
+				exprs[j] = prefix + "." + x
+			}
+		}
+		is.Expression = exprs
+		out.Issues = append(out.Issues, is)
+	}
+	return out
+}
+
+// rewriteRefs replaces references to other entries' fullUrls, and conditional references, by "Type/id".
+func (s *Service) rewriteRefs(ctx context.Context, e *entry, node any, path string, refs map[string]string) error {
+	switch n := node.(type) {
+	case map[string]any:
+		for k, v := range n {
+			p := path + "." + k
+			if ref, ok := v.(string); ok && k == "reference" {
+				resolved, err := s.resolveRef(ctx, e, ref, p, refs)
+				if err != nil {
+					return err
+				}
+				n[k] = resolved
+				continue
+			}
+			if err := s.rewriteRefs(ctx, e, v, p, refs); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for i, v := range n {
+			if err := s.rewriteRefs(ctx, e, v, fmt.Sprintf("%s[%d]", path, i), refs); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Service) resolveRef(ctx context.Context, e *entry, ref, path string, refs map[string]string) (string, error) {
+	if to, ok := refs[ref]; ok {
+		return to, nil
+	}
+	if strings.HasPrefix(ref, "urn:uuid:") || strings.HasPrefix(ref, "urn:oid:") {
+		return "", entryErr(e.index, fhir.IssueNotFound, path, "the reference %q matches no fullUrl in the Bundle", truncate(ref, 100))
+	}
+	typ, query, isQuery := strings.Cut(ref, "?")
+	if !isQuery || !fhir.IsResourceType(typ) {
+		return ref, nil
+	}
+	params, err := url.ParseQuery(query)
+	if err != nil {
+		return "", entryErr(e.index, fhir.IssueInvalid, path, "the conditional reference has a malformed query")
+	}
+	m, err := s.matchOne(ctx, typ, params)
+	switch {
+	case errors.Is(err, store.ErrPreconditionFailed):
+		return "", &EntryError{Index: e.index, Err: err}
+	case err != nil:
+		return "", &EntryError{Index: e.index, Err: err}
+	case m == nil:
+		return "", entryErr(e.index, fhir.IssueNotFound, path, "the conditional reference matches no %s", typ)
+	}
+	return m.Reference(), nil
+}

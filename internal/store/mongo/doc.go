@@ -1,0 +1,9 @@
+// Package mongo implements store.Store on MongoDB through the official driver; it runs unchanged on the embedded
+// FerretDB. It is the only package of Accord that imports the driver.
+//
+// Layout: "versions" holds every version, keyed "Type/id/vid" (inserting it is the compare-and-swap of a write);
+// one collection per resource type holds the current view, keyed by id, with the search index fields; "txns" holds
+// the commit records of multi-resource commits; "claims" the conditional-create claims; "meta" the repair mark.
+// A multi-resource commit writes its versions marked pending, then inserts its commit record (the atomic decision),
+// then rolls forward; Recover finishes or undoes what a crashed process left. See design.md "Storage".
+package mongo

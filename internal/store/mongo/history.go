@@ -1,0 +1,144 @@
+package mongo
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/accord-fhir/accord/fhir"
+	"github.com/accord-fhir/accord/internal/store"
+)
+
+// History returns versions newest first: of one resource (by reading its versions by key, which every database
+// answers without a scan), or of a type or the whole system (by time).
+func (s *Store) History(ctx context.Context, q store.HistoryQuery) (store.HistoryPage, error) {
+	if q.Count <= 0 {
+		q.Count = 20
+	}
+	if q.ID != "" {
+		return s.instanceHistory(ctx, q)
+	}
+	return s.timeHistory(ctx, q)
+}
+
+func (s *Store) instanceHistory(ctx context.Context, q store.HistoryQuery) (store.HistoryPage, error) {
+	cur, err := s.readCurrent(ctx, q.Type, q.ID)
+	if err != nil {
+		return store.HistoryPage{}, err
+	}
+	from := cur.VID
+	if q.Cursor != "" {
+		n, err := strconv.ParseInt(q.Cursor, 10, 64)
+		if err != nil || n < 1 || n > cur.VID {
+			return store.HistoryPage{}, fhir.Errorf(fhir.IssueInvalid, "_cursor", "the paging cursor is not valid for this history")
+		}
+		from = n
+	}
+	page := store.HistoryPage{Total: int(cur.VID)}
+	if !q.Since.IsZero() {
+		page.Total = -1
+	}
+	for vid := from; vid >= 1; vid-- {
+		if len(page.Entries) == q.Count {
+			page.Next = strconv.FormatInt(vid, 10)
+			break
+		}
+		v, err := s.readVersion(ctx, q.Type, q.ID, vid)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return store.HistoryPage{}, err
+		}
+		if !q.Since.IsZero() && v.TS.Before(q.Since) {
+			break
+		}
+		page.Entries = append(page.Entries, store.Entry{Resource: v.resource(), Method: v.Method})
+	}
+	return page, nil
+}
+
+func (s *Store) timeHistory(ctx context.Context, q store.HistoryQuery) (store.HistoryPage, error) {
+	base := bson.D{}
+	if q.Type != "" {
+		base = append(base, bson.E{Key: "type", Value: q.Type})
+	}
+	if !q.Since.IsZero() {
+		base = append(base, bson.E{Key: "ts", Value: bson.D{{Key: "$gte", Value: q.Since}}})
+	}
+	var afterTS time.Time
+	var afterID string
+	if q.Cursor != "" {
+		var err error
+		if afterTS, afterID, err = decodeCursor(q.Cursor); err != nil {
+			return store.HistoryPage{}, err
+		}
+	}
+	opts := options.Find().SetSort(bson.D{{Key: "ts", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(q.Count + 1))
+	page := store.HistoryPage{Total: -1}
+	// Versions of undecided commits are skipped, so a batch may fall short: read on until the page is full.
+	for {
+		filter := base
+		if afterID != "" {
+			filter = append(base[:len(base):len(base)], bson.E{Key: "$or", Value: bson.A{
+				bson.D{{Key: "ts", Value: bson.D{{Key: "$lt", Value: afterTS}}}},
+				bson.D{{Key: "ts", Value: afterTS}, {Key: "_id", Value: bson.D{{Key: "$lt", Value: afterID}}}},
+			}})
+		}
+		cur, err := s.versions.Find(ctx, filter, opts)
+		if err != nil {
+			return page, fmt.Errorf("history: %w", err)
+		}
+		var vs []versionDoc
+		if err := cur.All(ctx, &vs); err != nil {
+			return page, fmt.Errorf("history: %w", err)
+		}
+		for _, v := range vs {
+			afterTS, afterID = v.TS, v.ID
+			if v.Txn != "" {
+				ok, err := s.committed(ctx, v.Txn)
+				if err != nil {
+					return page, err
+				}
+				if !ok {
+					continue
+				}
+			}
+			if len(page.Entries) == q.Count {
+				last := page.Entries[len(page.Entries)-1]
+				page.Next = encodeCursor(last.LastUpdated, versionKey(last.Type, last.ID, mustVID(last.VersionID)))
+				return page, nil
+			}
+			page.Entries = append(page.Entries, store.Entry{Resource: v.resource(), Method: v.Method})
+		}
+		if len(vs) <= q.Count {
+			return page, nil
+		}
+	}
+}
+
+func mustVID(s string) int64 {
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return n
+}
+
+func encodeCursor(ts time.Time, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(ts.UnixMilli(), 10) + "|" + id))
+}
+
+func decodeCursor(c string) (time.Time, string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	ms, id, ok := strings.Cut(string(b), "|")
+	n, perr := strconv.ParseInt(ms, 10, 64)
+	if err != nil || !ok || perr != nil {
+		return time.Time{}, "", fhir.Errorf(fhir.IssueInvalid, "_cursor", "the paging cursor is not valid")
+	}
+	return time.UnixMilli(n).UTC(), id, nil
+}

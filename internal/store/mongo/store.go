@@ -1,0 +1,170 @@
+package mongo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/accord-fhir/accord/internal/store"
+)
+
+var _ store.Store = (*Store)(nil)
+
+// Options configure a Store; DefaultOptions gives the defaults.
+type Options struct {
+	// Database is the database name.
+	Database string
+	// SingleWriter says this process is the only writer (true for the embedded database, whose files only this
+	// process opens): per-resource locks then order the writes, and the current view is replaced by _id alone,
+	// which is the only filter FerretDB's SQLite backend can use without scanning. With false, every replacement
+	// carries a version condition so that it is monotonic across processes.
+	SingleWriter bool
+	// Indexer computes the search index fields; nil stores none.
+	Indexer store.Indexer
+	// Clock gives the time of writes.
+	Clock func() time.Time
+	// PendingLease is how long a multi-resource commit may stay undecided before Recover aborts it.
+	PendingLease time.Duration
+	// RepairMargin is how far behind the newest write the repair mark stays.
+	RepairMargin time.Duration
+	// Hook, when set, is called at each stage of a multi-resource commit ("versions", "committed"); tests use it
+	// to stop a commit midway.
+	Hook func(stage string)
+	// Logger receives operational messages (never resource content).
+	Logger *slog.Logger
+}
+
+// DefaultOptions returns the options for database "accord".
+func DefaultOptions() Options {
+	return Options{
+		Database:     "accord",
+		Clock:        time.Now,
+		PendingLease: 30 * time.Second,
+		RepairMargin: 2 * time.Minute,
+		Logger:       slog.Default(),
+	}
+}
+
+// Store is a store.Store on MongoDB.
+type Store struct {
+	client   *mongo.Client
+	db       *mongo.Database
+	versions *mongo.Collection
+	txns     *mongo.Collection
+	claims   *mongo.Collection
+	meta     *mongo.Collection
+	opts     Options
+	locks    [256]sync.Mutex
+}
+
+// Open connects to uri, creates the indexes, and recovers what an earlier process left unfinished.
+func Open(ctx context.Context, uri string, opts Options) (*Store, error) {
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetTimeout(60 * time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	db := client.Database(opts.Database)
+	s := &Store{
+		client:   client,
+		db:       db,
+		versions: db.Collection("versions"),
+		txns:     db.Collection("txns"),
+		claims:   db.Collection("claims"),
+		meta:     db.Collection("meta"),
+		opts:     opts,
+	}
+	if err := s.Ping(ctx); err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, err
+	}
+	if err := s.ensureIndexes(ctx); err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, err
+	}
+	if err := s.Recover(ctx); err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, fmt.Errorf("recover unfinished writes: %w", err)
+	}
+	return s, nil
+}
+
+// Close disconnects from the database.
+func (s *Store) Close(ctx context.Context) error {
+	if err := s.client.Disconnect(ctx); err != nil {
+		return fmt.Errorf("disconnect: %w", err)
+	}
+	return nil
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.RunCommand(ctx, bson.D{{Key: "ping", Value: 1}}).Err(); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// Database returns the database, for other internal/store adapters (ledger, audit) that share the connection.
+func (s *Store) Database() *mongo.Database { return s.db }
+
+func (s *Store) ensureIndexes(ctx context.Context) error {
+	models := []mongo.IndexModel{
+		{Keys: bson.D{{Key: "ts", Value: -1}, {Key: "_id", Value: -1}}},
+		{Keys: bson.D{{Key: "type", Value: 1}, {Key: "ts", Value: -1}, {Key: "_id", Value: -1}}},
+		{Keys: bson.D{{Key: "type", Value: 1}, {Key: "rid", Value: 1}, {Key: "vid", Value: -1}}, Options: options.Index().SetUnique(true)},
+		{Keys: bson.D{{Key: "txn", Value: 1}}},
+	}
+	if _, err := s.versions.Indexes().CreateMany(ctx, models); err != nil {
+		return fmt.Errorf("create indexes on versions: %w", err)
+	}
+	if _, err := s.claims.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: bson.D{{Key: "txn", Value: 1}}}); err != nil {
+		return fmt.Errorf("create index on claims: %w", err)
+	}
+	return nil
+}
+
+// current returns the collection of the current view of a resource type.
+func (s *Store) current(typ string) *mongo.Collection { return s.db.Collection(typ) }
+
+// lock takes the per-resource locks of keys in a fixed order and returns the function that releases them.
+func (s *Store) lock(keys []string) func() {
+	idx := make([]int, 0, len(keys))
+	seen := map[int]bool{}
+	for _, k := range keys {
+		h := fnv.New32a()
+		_, _ = h.Write([]byte(k))
+		i := int(h.Sum32() % uint32(len(s.locks)))
+		if !seen[i] {
+			seen[i] = true
+			idx = append(idx, i)
+		}
+	}
+	sort.Ints(idx)
+	for _, i := range idx {
+		s.locks[i].Lock()
+	}
+	return func() {
+		for j := len(idx) - 1; j >= 0; j-- {
+			s.locks[idx[j]].Unlock()
+		}
+	}
+}
+
+func isDuplicate(err error) bool { return mongo.IsDuplicateKeyError(err) }
+
+func notFound(err error) bool { return errors.Is(err, mongo.ErrNoDocuments) }
