@@ -51,7 +51,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}()
 
-	svc := rest.New(st, validators(), search.NewIdentifiers(st), rest.DefaultOptions())
+	v, err := validators()
+	if err != nil {
+		return err
+	}
+	svc := rest.New(st, v, search.NewIdentifiers(st), rest.DefaultOptions())
 	apiOpts := api.DefaultOptions()
 	apiOpts.BaseURL, apiOpts.MaxBody, apiOpts.Ready, apiOpts.Logger, apiOpts.Version = cfg.BaseURL, cfg.MaxBody, st.Ping, log, version
 

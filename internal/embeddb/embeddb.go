@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -40,7 +41,7 @@ func Start(dir string, logger *slog.Logger) (*Server, error) {
 		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
 		Logger:    logger,
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + abs + "/",
+		SQLiteURL: (&url.URL{Scheme: "file", OmitHost: true, Path: abs + "/"}).String(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start embedded database: %w", err)

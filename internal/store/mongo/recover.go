@@ -19,7 +19,10 @@ const repairMarkID = "repair"
 // without (older than PendingLease) is aborted and removed, and a current view older than its newest committed
 // version is repaired. Only versions written since the last repair mark are examined. It runs at Open, and
 // periodically through Maintain; it is safe to run on several processes at once.
-func (s *Store) Recover(ctx context.Context) error {
+func (s *Store) Recover(ctx context.Context) error { return s.recover(ctx, s.opts.PendingLease) }
+
+// recover is Recover with the lease after which an undecided commit is aborted.
+func (s *Store) recover(ctx context.Context, lease time.Duration) error {
 	start := s.opts.Clock().UTC()
 	var mark struct {
 		Through time.Time `bson:"through"`
@@ -49,7 +52,7 @@ func (s *Store) Recover(ctx context.Context) error {
 		}
 	}
 	for txn, vs := range pending {
-		if err := s.settle(ctx, txn, vs, start); err != nil {
+		if err := s.settle(ctx, txn, vs, start, lease); err != nil {
 			return err
 		}
 	}
@@ -88,7 +91,7 @@ func (s *Store) Maintain(ctx context.Context, interval time.Duration) error {
 }
 
 // settle decides and finishes one multi-resource commit found pending.
-func (s *Store) settle(ctx context.Context, txn string, vs []versionDoc, now time.Time) error {
+func (s *Store) settle(ctx context.Context, txn string, vs []versionDoc, now time.Time, lease time.Duration) error {
 	var t txnDoc
 	err := s.txns.FindOne(ctx, bson.D{{Key: "_id", Value: txn}}).Decode(&t)
 	if err != nil && !notFound(err) {
@@ -96,13 +99,13 @@ func (s *Store) settle(ctx context.Context, txn string, vs []versionDoc, now tim
 	}
 	if notFound(err) {
 		for _, v := range vs {
-			if now.Sub(v.TS) < s.opts.PendingLease {
+			if now.Sub(v.TS) < lease {
 				return nil // possibly still in progress elsewhere
 			}
 		}
 		if _, err := s.txns.InsertOne(ctx, txnDoc{ID: txn, State: txnAborted, TS: now}); err != nil {
 			if isDuplicate(err) {
-				return s.settle(ctx, txn, vs, now)
+				return s.settle(ctx, txn, vs, now, lease)
 			}
 			return fmt.Errorf("abort %s: %w", txn, err)
 		}

@@ -96,7 +96,13 @@ func Open(ctx context.Context, uri string, opts Options) (*Store, error) {
 		_ = client.Disconnect(context.Background())
 		return nil, err
 	}
-	if err := s.Recover(ctx); err != nil {
+	// A single writer that is just starting has no commit in progress: whatever is undecided was left by a
+	// crash and is aborted now. With several processes, another may be mid-commit: wait for the lease.
+	lease := opts.PendingLease
+	if opts.SingleWriter {
+		lease = 0
+	}
+	if err := s.recover(ctx, lease); err != nil {
 		_ = client.Disconnect(context.Background())
 		return nil, fmt.Errorf("recover unfinished writes: %w", err)
 	}
@@ -123,17 +129,50 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Database() *mongo.Database { return s.db }
 
 func (s *Store) ensureIndexes(ctx context.Context) error {
-	models := []mongo.IndexModel{
-		{Keys: bson.D{{Key: "ts", Value: -1}, {Key: "_id", Value: -1}}},
-		{Keys: bson.D{{Key: "type", Value: 1}, {Key: "ts", Value: -1}, {Key: "_id", Value: -1}}},
-		{Keys: bson.D{{Key: "type", Value: 1}, {Key: "rid", Value: 1}, {Key: "vid", Value: -1}}, Options: options.Index().SetUnique(true)},
-		{Keys: bson.D{{Key: "txn", Value: 1}}},
+	versions := []mongo.IndexModel{
+		{Keys: bson.D{{Key: "ts", Value: -1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("by_time")},
+		{Keys: bson.D{{Key: "type", Value: 1}, {Key: "ts", Value: -1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("by_type_time")},
+		{Keys: bson.D{{Key: "type", Value: 1}, {Key: "rid", Value: 1}, {Key: "vid", Value: -1}}, Options: options.Index().SetName("by_resource").SetUnique(true)},
+		{Keys: bson.D{{Key: "txn", Value: 1}}, Options: options.Index().SetName("by_txn")},
 	}
-	if _, err := s.versions.Indexes().CreateMany(ctx, models); err != nil {
-		return fmt.Errorf("create indexes on versions: %w", err)
+	if err := ensureIndexes(ctx, s.versions, versions); err != nil {
+		return err
 	}
-	if _, err := s.claims.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: bson.D{{Key: "txn", Value: 1}}}); err != nil {
-		return fmt.Errorf("create index on claims: %w", err)
+	return ensureIndexes(ctx, s.claims, []mongo.IndexModel{{Keys: bson.D{{Key: "txn", Value: 1}}, Options: options.Index().SetName("by_txn")}})
+}
+
+// ensureIndexes creates the named indexes that coll lacks. (FerretDB fails on re-creating some existing indexes,
+// and asking only for what is missing is cheaper on MongoDB too.)
+func ensureIndexes(ctx context.Context, coll *mongo.Collection, models []mongo.IndexModel) error {
+	cur, err := coll.Indexes().List(ctx)
+	if err != nil {
+		return fmt.Errorf("list indexes on %s: %w", coll.Name(), err)
+	}
+	var existing []struct {
+		Name string `bson:"name"`
+	}
+	if err := cur.All(ctx, &existing); err != nil {
+		return fmt.Errorf("list indexes on %s: %w", coll.Name(), err)
+	}
+	have := map[string]bool{}
+	for _, e := range existing {
+		have[e.Name] = true
+	}
+	var missing []mongo.IndexModel
+	for _, m := range models {
+		var o options.IndexOptions
+		for _, set := range m.Options.List() {
+			_ = set(&o)
+		}
+		if o.Name == nil || !have[*o.Name] {
+			missing = append(missing, m)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if _, err := coll.Indexes().CreateMany(ctx, missing); err != nil {
+		return fmt.Errorf("create indexes on %s: %w", coll.Name(), err)
 	}
 	return nil
 }
