@@ -27,6 +27,8 @@ type Server struct {
 	URL   string
 	Store *mongo.Store
 	Dir   string
+	// DBURI is the embedded database's connection string, for tests that compare with direct driver access.
+	DBURI string
 }
 
 // Options adjust the stack a test starts.
@@ -80,7 +82,7 @@ func Start(t testing.TB, opts ...Options) *Server {
 	}
 	hs := httptest.NewServer(api.New(svc, ao))
 	t.Cleanup(hs.Close)
-	return &Server{URL: hs.URL, Store: st, Dir: o.Dir}
+	return &Server{URL: hs.URL, Store: st, Dir: o.Dir, DBURI: db.URI()}
 }
 
 // Response is a response read in full.

@@ -2,16 +2,15 @@ package schema
 
 import (
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/accord-fhir/accord/fhir"
 )
 
 // schemaPath and examplesDir are the committed R4 schema and examples, relative to this package.
-var (
-	schemaPath  = filepath.Join("..", "..", "profiles", "r4", "fhir.schema.json")
-	examplesDir = filepath.Join("..", "..", "testdata", "r4examples")
+const (
+	schemaPath  = "../../profiles/r4/fhir.schema.json"
+	examplesDir = "../../testdata/r4examples"
 )
 
 // newValidator returns a Validator for the committed R4 schema.

@@ -20,8 +20,7 @@ const definitionsPrefix = "#/definitions/"
 // document is the R4 schema made ready for compiling one definition at a time, with what Validate needs
 // from it besides the compiled definitions.
 type document struct {
-	// root is the parsed schema: descriptions removed, and ResourceList reduced to "any object" so that each
-	// nested resource is checked by Validate against its own type instead of through the oneOf.
+	// root is the parsed schema, changed as parseDocument says.
 	root map[string]any
 	// defs is root's definitions.
 	defs map[string]any
@@ -38,8 +37,10 @@ type edge struct {
 	target string
 }
 
-// parseDocument parses and prepares the R4 schema. It fails when data is not a JSON object with the
-// definitions Validate relies on.
+// parseDocument parses the R4 schema and prepares it: descriptions removed; ResourceList reduced to "any object",
+// so that Validate checks each nested resource against its own type instead of through the oneOf; complex types
+// restricted to objects; primitive datatypes inlined. It fails when data is not a JSON object with the definitions
+// Validate relies on.
 func parseDocument(data []byte) (*document, error) {
 	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 	if err != nil {
@@ -157,7 +158,7 @@ func refTarget(ps any) string {
 // inlinePrimitives replaces each reference to a primitive datatype ({"$ref": "#/definitions/date"}, the whole
 // property schema once descriptions are gone) by a copy of the datatype's schema. The result is the same, since
 // draft-06 ignores the siblings of $ref, but the library no longer allocates a scope per primitive value to follow
-// the reference: this halves validation time. It also records in d.datatypes which datatype each pattern is.
+// the reference: that saves about a quarter of the validation time. It also records in d.datatypes which datatype each pattern is.
 func (d *document) inlinePrimitives() {
 	prims := map[string]map[string]any{} // datatype → its schema
 	byPattern := map[string][]string{}   // pattern → datatypes, sorted

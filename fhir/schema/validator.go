@@ -68,13 +68,13 @@ func (v *Validator) validate(obj map[string]any, at string, issues *[]fhir.Issue
 	sch, err := v.schema(rt)
 	if err != nil {
 		*issues = append(*issues, issue(fhir.IssueException, at, "",
-			"the R4 schema definition of %s cannot be used: %v", rt, err))
+			"The R4 schema definition of %s cannot be used: %v", rt, err))
 		return
 	}
 	if err := sch.Validate(obj); err != nil {
 		var verr *jsonschema.ValidationError
 		if !errors.As(err, &verr) {
-			*issues = append(*issues, issue(fhir.IssueException, at, "", "schema validation of %s failed: %v", at, err))
+			*issues = append(*issues, issue(fhir.IssueException, at, "", "Schema validation of %s failed: %v", at, err))
 			return
 		}
 		r := reporter{datatypes: v.doc.datatypes, resource: obj, at: at, issues: issues}
@@ -90,7 +90,7 @@ func (v *Validator) validate(obj map[string]any, at string, issues *[]fhir.Issue
 func (v *Validator) resourceType(obj map[string]any, at string, issues *[]fhir.Issue) (string, bool) {
 	where := at
 	if where == "" {
-		where = "the resource"
+		where = "The resource"
 	}
 	raw, present := obj["resourceType"]
 	rt, isString := raw.(string)
@@ -98,10 +98,10 @@ func (v *Validator) resourceType(obj map[string]any, at string, issues *[]fhir.I
 	case !present:
 		*issues = append(*issues, issue(fhir.IssueRequired, at, "", "%s has no resourceType", where))
 	case !isString:
-		*issues = append(*issues, issue(fhir.IssueStructure, at, "", "the resourceType of %s must be a JSON string", where))
+		*issues = append(*issues, issue(fhir.IssueStructure, at, "", "%s has a resourceType that is not a JSON string", where))
 	case !fhir.IsResourceType(rt) || v.doc.defs[rt] == nil:
 		*issues = append(*issues, issue(fhir.IssueValue, at, fmt.Sprintf("resourceType %q is not an R4 resource type", rt),
-			"the resourceType of %s is not an R4 resource type", where))
+			"%s has a resourceType that is not an R4 resource type", where))
 	default:
 		return rt, true
 	}

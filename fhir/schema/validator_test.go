@@ -289,17 +289,17 @@ func TestValidate_Wording(t *testing.T) {
 		name:   "missing resourceType",
 		mutate: func(tb testing.TB, o fhir.Object) { delete(o, "resourceType") },
 		want: fhir.Issue{Severity: fhir.SeverityError, Code: fhir.IssueRequired,
-			Details: "the resource has no resourceType"},
+			Details: "The resource has no resourceType"},
 	}, {
 		name:   "resourceType not a string",
 		mutate: func(tb testing.TB, o fhir.Object) { set(tb, o, json.Number("1"), "resourceType") },
 		want: fhir.Issue{Severity: fhir.SeverityError, Code: fhir.IssueStructure,
-			Details: "the resourceType of the resource must be a JSON string"},
+			Details: "The resource has a resourceType that is not a JSON string"},
 	}, {
 		name:   "unknown resourceType",
 		mutate: func(tb testing.TB, o fhir.Object) { set(tb, o, "Patients", "resourceType") },
 		want: fhir.Issue{Severity: fhir.SeverityError, Code: fhir.IssueValue,
-			Details:     "the resourceType of the resource is not an R4 resource type",
+			Details:     "The resource has a resourceType that is not an R4 resource type",
 			Diagnostics: `resourceType "Patients" is not an R4 resource type`},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {

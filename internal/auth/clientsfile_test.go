@@ -98,10 +98,11 @@ func TestParseClients_Problems(t *testing.T) {
 			}},
 		{"roles and organisations", `{"clients": [
 			{"client_id": "gp", "role": "gp-system", "organizations": [], "scopes": ["system/Task.rs"], "jwks": {"keys": [` + ec + `]}},
-			{"client_id": "ana", "role": "analyst", "organizations": [], "scopes": ["system/Task.rs"], "identifiable_access": true, "jwks": {"keys": [` + ec + `]}},
+			{"client_id": "ana", "role": "analyst", "organizations": [], "scopes": ["system/Task.rs", "system/*.write"], "identifiable_access": true, "jwks": {"keys": [` + ec + `]}},
 			{"client_id": "adm", "role": "admin", "scopes": [], "identifiable_access": true, "jwks": {"keys": [` + ec + `]}}]}`,
 			[]string{
 				`clients[0].organizations (client "gp"): a gp-system acts for at least one organisation (ODS code)`,
+				`clients[1].scopes[1] (client "ana"): scope "system/*.write": an analyst reads only (r and s permissions)`,
 				`clients[2].identifiable_access (client "adm"): applies only to role analyst`,
 				`clients[2].scopes (client "adm"): at least one scope is required, e.g. system/Task.rs`,
 			}},

@@ -46,7 +46,7 @@ func NewHTTPFetcher(o HTTPFetcherOptions) *HTTPFetcher {
 		client: &http.Client{
 			Timeout:       o.Timeout,
 			Transport:     o.Transport,
-			
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 		maxBytes: o.MaxBytes,
 	}

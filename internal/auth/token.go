@@ -156,6 +156,8 @@ func (s *Service) verifyAssertion(ctx context.Context, raw, tokenURL string) (Cl
 		return Client{}, badClient(nil, "client_assertion has no kid header")
 	case unverified.Issuer == "":
 		return Client{}, badClient(nil, "client_assertion has no iss (the client id)")
+	case !clientIDPattern.MatchString(unverified.Issuer): // not echoed: it could be anything, and long
+		return Client{}, badClient(nil, "client_assertion iss is not a client id")
 	}
 	client, err := s.d.Clients.Get(ctx, unverified.Issuer)
 	if errors.Is(err, ErrClientNotFound) {

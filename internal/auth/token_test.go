@@ -126,6 +126,11 @@ func TestToken_Assertion(t *testing.T) {
 			s.claims["iss"], s.claims["sub"] = "mallory", "mallory"
 			return s.sign(t)
 		}},
+		{name: "iss not a client id", wantStatus: 401, wantDesc: "iss is not a client id", assertion: func() string {
+			s := f.validAssertion()
+			s.claims["iss"] = strings.Repeat("\n", 300)
+			return s.sign(t)
+		}},
 		{name: "sub differs from iss", wantStatus: 401, wantDesc: "sub must be the client id",
 			assertion: func() string {
 				s := f.validAssertion()

@@ -91,14 +91,18 @@ func checkOrganizations(c Client, add func(path, format string, args ...any)) {
 	}
 }
 
-// checkScopes requires at least one scope, each a valid system scope.
+// checkScopes requires at least one scope, each a valid system scope, and read-only scopes for analysts.
 func checkScopes(c Client, add func(path, format string, args ...any)) {
 	if len(c.Scopes) == 0 {
 		add("scopes", "at least one scope is required, e.g. system/Task.rs")
 	}
 	for i, s := range c.Scopes {
-		if _, err := ParseScope(s); err != nil {
+		sc, err := ParseScope(s)
+		switch {
+		case err != nil:
 			add("scopes["+strconv.Itoa(i)+"]", "%v", err)
+		case c.Role == RoleAnalyst && sc.Permissions&^(PermRead|PermSearch) != 0:
+			add("scopes["+strconv.Itoa(i)+"]", "scope %q: an analyst reads only (r and s permissions)", s)
 		}
 	}
 }

@@ -146,7 +146,7 @@ func (s *Service) Create(ctx context.Context, typ string, body []byte, ifNoneExi
 	if err != nil {
 		return Outcome{}, err
 	}
-	w := store.Write{Type: typ, ID: s.opts.NewID(), Object: obj, Method: "POST"}
+	w := store.Write{Type: typ, ID: s.opts.NewID(), Object: obj, Method: "POST", New: true}
 	if ifNoneExist == "" {
 		return s.commitOne(ctx, w, issues)
 	}

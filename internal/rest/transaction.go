@@ -224,7 +224,7 @@ func (s *Service) prepareWrite(ctx context.Context, e *entry, refs map[string]st
 		return nil, &EntryError{Index: e.index, Err: prefixIssues(err, e.index, e.typ)}
 	}
 	e.issues = issues
-	w := &store.Write{Type: e.typ, ID: e.id, Object: e.obj, IfMatch: e.ifMatch, Method: e.method}
+	w := &store.Write{Type: e.typ, ID: e.id, Object: e.obj, IfMatch: e.ifMatch, Method: e.method, New: e.method == "POST"}
 	if e.method == "POST" && e.ifNoneExist != nil {
 		w.Claim = s.search.ClaimKey(e.typ, e.ifNoneExist)
 	}

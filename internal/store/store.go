@@ -40,6 +40,9 @@ type Write struct {
 	IfMatch string
 	// Method is the HTTP method recorded in history (POST, PUT, PATCH, DELETE).
 	Method string
+	// New says the caller has just made the id (a server-assigned UUID): the store does not read for a current
+	// version, and one that exists fails the commit with ErrConflict.
+	New bool
 	// Claim, when not empty, is a conditional-create key that must not already be held; the store records that
 	// this resource holds it. A held claim fails the commit with *ClaimedError.
 	Claim string

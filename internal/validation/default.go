@@ -1,10 +1,25 @@
 package validation
 
 import (
+	"fmt"
 	"io/fs"
+
+	"github.com/accord-fhir/accord/fhir/schema"
 )
 
-// Default builds the pipeline of the embedded implementation guide defs (profiles.FS in production).
+// SchemaFile is the path of the official R4 JSON schema in the implementation guide.
+const SchemaFile = "r4/fhir.schema.json"
+
+// Default builds the pipeline of the implementation guide defs (profiles.FS in production): the R4 JSON schema
+// as the structural step.
 func Default(defs fs.FS) (*Pipeline, error) {
-	return New(nil), nil
+	raw, err := fs.ReadFile(defs, SchemaFile)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", SchemaFile, err)
+	}
+	sv, err := schema.New(raw)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", SchemaFile, err)
+	}
+	return New(sv), nil
 }

@@ -22,8 +22,8 @@ import shutil
 import sys
 
 MAX_PER_TYPE = 3
-MAX_BYTES = 200 * 1024
-MAX_TOTAL = 20 * 1024 * 1024
+MAX_BYTES = 200 * 1000
+MAX_TOTAL = 20 * 1000 * 1000
 # Examples that must be in the set: Bundles carrying Parameters as entry resources (transaction and its
 # response) and a resource with a contained Parameters.
 # Also two small examples that the official R4 JSON schema rejects (see README.md), so that the tests' skip list

@@ -80,10 +80,15 @@ func (s *Store) plan(ctx context.Context, writes []store.Write) ([]*plan, error)
 	ts := s.opts.Clock().UTC().Truncate(1e6)
 	plans := make([]*plan, 0, len(writes))
 	for _, w := range writes {
-		cur, err := s.readCurrent(ctx, w.Type, w.ID)
-		exists := err == nil
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return nil, err
+		var cur currentDoc
+		var err error
+		exists := false
+		if !w.New {
+			cur, err = s.readCurrent(ctx, w.Type, w.ID)
+			exists = err == nil
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return nil, err
+			}
 		}
 		if w.IfMatch != "" && (!exists || strconv.FormatInt(cur.VID, 10) != w.IfMatch) {
 			return nil, fmt.Errorf("write %s/%s if-match %q: %w", w.Type, w.ID, w.IfMatch, store.ErrPreconditionFailed)
