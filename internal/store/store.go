@@ -104,3 +104,25 @@ type Store interface {
 type Indexer interface {
 	Index(typ string, obj fhir.Object) (map[string]any, error)
 }
+
+// Indexers combines indexers: every one indexes every resource, and their fields are merged (a field produced by
+// two indexers is an error, so that no indexer silently overwrites another's).
+type Indexers []Indexer
+
+// Index merges the fields of every indexer.
+func (is Indexers) Index(typ string, obj fhir.Object) (map[string]any, error) {
+	out := map[string]any{}
+	for _, ix := range is {
+		fields, err := ix.Index(typ, obj)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range fields {
+			if _, dup := out[k]; dup {
+				return nil, fmt.Errorf("index field %q is produced twice", k)
+			}
+			out[k] = v
+		}
+	}
+	return out, nil
+}

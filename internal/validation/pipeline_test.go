@@ -13,7 +13,9 @@ func issue(sev fhir.Severity, details string) fhir.Issue {
 	return fhir.Issue{Severity: sev, Code: fhir.IssueInvalid, Details: details}
 }
 
-func step(issues ...fhir.Issue) Step { return StepFunc(func(fhir.Object) []fhir.Issue { return issues }) }
+func step(issues ...fhir.Issue) Step {
+	return StepFunc(func(fhir.Object) []fhir.Issue { return issues })
+}
 
 func TestPipeline(t *testing.T) {
 	warn, err1, err2 := issue(fhir.SeverityWarning, "w"), issue(fhir.SeverityError, "e1"), issue(fhir.SeverityError, "e2")
