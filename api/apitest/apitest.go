@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +22,10 @@ import (
 	"github.com/accord-fhir/accord/internal/validation"
 	"github.com/accord-fhir/accord/profiles"
 )
+
+// pipeline loads the validation pipeline once per test binary: it is immutable and safe to share, and loading
+// the definitions takes most of a second.
+var pipeline = sync.OnceValues(func() (*validation.Pipeline, error) { return validation.Default(profiles.FS) })
 
 // Server is a running stack.
 type Server struct {
@@ -70,7 +75,7 @@ func Start(t testing.TB, opts ...Options) *Server {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { _ = st.Close(context.Background()) })
-	v, err := validation.Default(profiles.FS)
+	v, err := pipeline()
 	if err != nil {
 		t.Fatalf("validation pipeline: %v", err)
 	}

@@ -25,7 +25,7 @@ type builder struct {
 func build(defs *definitions) (*builder, error) {
 	b := &builder{defs: defs, terms: newTerminology(defs), core: map[string]*typeDef{},
 		byURL: map[string]*typeDef{}, profiles: map[string]*typeDef{}, unchecked: map[string]string{}}
-	var profiles []*resource
+	var core, profiles []*resource
 	for _, url := range sortedKeys(defs.structures) {
 		sd := defs.structures[url]
 		td := &typeDef{name: sd.Type, url: url, kind: sd.Kind, profile: sd.Derivation == "constraint",
@@ -39,41 +39,46 @@ func build(defs *definitions) (*builder, error) {
 			return nil, fmt.Errorf("type %s is defined by %s and %s", sd.Type, prev.url, url)
 		}
 		b.core[sd.Type] = td
+		core = append(core, sd)
 	}
-	for _, url := range sortedKeys(defs.structures) {
-		sd := defs.structures[url]
-		if sd.Derivation == "constraint" {
-			continue
-		}
+	for _, sd := range core {
 		if sd.Snapshot == nil {
-			return nil, fmt.Errorf("structure definition %s has no snapshot", url)
+			return nil, fmt.Errorf("structure definition %s has no snapshot", sd.URL)
 		}
-		if err := b.tree(b.byURL[url], sd.Snapshot.Element); err != nil {
+		if err := b.tree(b.byURL[sd.URL], sd.Snapshot.Element); err != nil {
 			return nil, err
 		}
 	}
-	// A profile is indexed twice: in full, for elements that name it as the profile of their type
-	// (SimpleQuantity), and reduced to what it adds to the core, for ValidateProfile.
-	for _, sd := range profiles {
-		elems, err := b.snapshot(sd, 0)
-		if err != nil {
-			return nil, err
-		}
-		full := b.byURL[sd.URL]
-		reduced := *full
-		if err := b.tree(full, elems); err != nil {
-			return nil, err
-		}
-		if err := b.tree(&reduced, elems); err != nil {
-			return nil, err
-		}
-		b.profiles[sd.URL] = &reduced
+	if err := b.buildProfiles(profiles); err != nil {
+		return nil, err
 	}
 	b.mergeConstraints()
 	for _, td := range b.profiles {
 		b.delta(td)
 	}
 	return b, nil
+}
+
+// buildProfiles indexes each profile twice: in full, for the elements that name it as the profile of their
+// type (SimpleQuantity), and reduced to what it adds to the core (by delta, once every tree is built), for
+// ValidateProfile.
+func (b *builder) buildProfiles(profiles []*resource) error {
+	for _, sd := range profiles {
+		elems, err := b.snapshot(sd, 0)
+		if err != nil {
+			return err
+		}
+		full := b.byURL[sd.URL]
+		reduced := *full
+		if err := b.tree(full, elems); err != nil {
+			return err
+		}
+		if err := b.tree(&reduced, elems); err != nil {
+			return err
+		}
+		b.profiles[sd.URL] = &reduced
+	}
+	return nil
 }
 
 // tree builds td's element tree from a snapshot, whose elements come parents first.
@@ -112,18 +117,30 @@ func (b *builder) tree(td *typeDef, elems []elementDefinition) error {
 		parent.children.add(el)
 	}
 	for _, ref := range refs {
-		el, parent := ref[0], ref[1]
-		target := byPath[strings.TrimPrefix(el.contentRef, "#")]
-		if target == nil || target.choice {
-			return fmt.Errorf("structure definition %s element %s: bad content reference %s", td.url, el.path, el.contentRef)
+		if err := resolveRef(td, ref[0], ref[1], byPath); err != nil {
+			return err
 		}
-		el.children = target.children
-		el.types = slices.Clone(target.types)
-		for j := range el.types {
-			el.types[j].key, el.types[j].ext = el.name, "_"+el.name
-		}
-		parent.children.add(el)
 	}
+	return nil
+}
+
+// resolveRef gives el, which has a content reference, the content of its target (children, types, binding,
+// constraints; the cardinality stays el's own) and adds it to its parent.
+func resolveRef(td *typeDef, el, parent *element, byPath map[string]*element) error {
+	target := byPath[strings.TrimPrefix(el.contentRef, "#")]
+	if target == nil || target.choice {
+		return fmt.Errorf("structure definition %s element %s: bad content reference %s", td.url, el.path, el.contentRef)
+	}
+	el.children = target.children
+	el.types = slices.Clone(target.types)
+	for j := range el.types {
+		el.types[j].key, el.types[j].ext = el.name, "_"+el.name
+	}
+	if el.binding == nil {
+		el.binding, el.bindingURL = target.binding, target.bindingURL
+	}
+	el.constraints = mergeByKey(el.constraints, target.constraints)
+	parent.children.add(el)
 	return nil
 }
 
@@ -144,6 +161,9 @@ func (b *builder) element(td *typeDef, ed *elementDefinition) (*element, error) 
 		el.max = n
 	}
 	for _, t := range ed.Type {
+		if t.Code == "" {
+			return nil, fmt.Errorf("structure definition %s element %s: type without code", td.url, ed.Path)
+		}
 		et := elemType{code: t.Code, key: el.name, def: b.core[t.Code]}
 		if el.choice {
 			et.key = el.name + strings.ToUpper(t.Code[:1]) + t.Code[1:]
@@ -209,22 +229,27 @@ func newConstraint(c constraintDef) constraint {
 }
 
 // mergeConstraints gives each type of each element the constraints of the element and of the type's root
-// (the snapshot repeats only ele-1 from the type), each key once.
+// (the snapshot repeats only ele-1 from the type).
 func (b *builder) mergeConstraints() {
 	for _, el := range b.elements {
 		for i := range el.types {
 			t := &el.types[i]
 			t.constraints = el.constraints
-			if t.def == nil || t.def.root == nil || t.kind == kindResource {
-				continue
-			}
-			for _, c := range t.def.root.constraints {
-				if !slices.ContainsFunc(t.constraints, func(d constraint) bool { return d.key == c.key }) {
-					t.constraints = append(slices.Clip(t.constraints), c)
-				}
+			if t.def != nil && t.def.root != nil && t.kind != kindResource {
+				t.constraints = mergeByKey(t.constraints, t.def.root.constraints)
 			}
 		}
 	}
+}
+
+// mergeByKey returns a followed by the constraints of b whose key a lacks, without changing a.
+func mergeByKey(a, b []constraint) []constraint {
+	for _, c := range b {
+		if !slices.ContainsFunc(a, func(d constraint) bool { return d.key == c.key }) {
+			a = append(slices.Clip(a), c)
+		}
+	}
+	return a
 }
 
 func sortedKeys[V any](m map[string]V) []string {

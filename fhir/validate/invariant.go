@@ -22,7 +22,8 @@ func (w *walker) check(cs []constraint, node any, empty bool) {
 		case nativeExt1:
 			ok = extensionXorValue(node)
 		default:
-			ok, err = w.invariants.EvaluateInvariant(w.res, node, c.expr)
+			ok, err = w.invariants.EvaluateInvariant(Invariant{Key: c.key, Expression: c.expr, Context: node,
+				Resource: w.res, RootResource: w.root})
 		}
 		switch {
 		case err != nil:

@@ -13,13 +13,26 @@ import (
 // ErrUnknownProfile is returned by ValidateProfile for a canonical URL that no loaded profile has.
 var ErrUnknownProfile = errors.New("unknown profile")
 
-// InvariantEvaluator evaluates a FHIRPath constraint on a context node of a resource: resource is the
-// resource that holds the node (%resource; a contained or Bundle entry resource for the nodes inside it), and
-// context the node itself, as decoded JSON: an fhir.Object for a resource, datatype or backbone element, or the
-// JSON value (string, json.Number, bool, nil) of a primitive. It returns whether the constraint holds, and an
-// error when the expression cannot be evaluated. It must be safe for concurrent use.
+// InvariantEvaluator evaluates FHIRPath constraints (invariants) for the validator. EvaluateInvariant returns
+// whether the constraint holds at its context node, and an error when the expression cannot be evaluated (the
+// validator then reports a processing warning, not a failure). It must be safe for concurrent use.
+// ele-1 and ext-1, defined on every element and every extension, are checked in Go and never passed to it.
 type InvariantEvaluator interface {
-	EvaluateInvariant(resource fhir.Object, context any, expr string) (bool, error)
+	EvaluateInvariant(inv Invariant) (bool, error)
+}
+
+// Invariant is one constraint to evaluate at one node of a resource.
+// See https://hl7.org/fhir/R4/fhirpath.html#variables for %resource and %rootResource.
+type Invariant struct {
+	Key        string // the constraint key, e.g. "inv-1"; stable, so an evaluator may cache by it and Expression
+	Expression string // the FHIRPath expression
+	// Context is the node, as decoded JSON: an fhir.Object for a resource, datatype or backbone element, or
+	// the value (string, json.Number, bool, nil) of a primitive.
+	Context any
+	// Resource (%resource) is the resource holding the node: a contained or Bundle entry resource for the
+	// nodes inside it. RootResource (%rootResource) is the resource that contains Resource when it is
+	// contained, and Resource otherwise.
+	Resource, RootResource fhir.Object
 }
 
 // Options configures New.
@@ -95,7 +108,7 @@ func (v *Validator) run(obj fhir.Object, td *typeDef, delta bool, profile string
 	var buf [32]segment
 	w := walker{core: v.core, invariants: v.invariants, delta: delta, profile: profile, path: buf[:0]}
 	w.path = append(w.path, segment{name: td.name, index: -1})
-	w.resource(obj, td)
+	w.resource(obj, td, false)
 	sortIssues(w.issues)
 	return w.issues
 }

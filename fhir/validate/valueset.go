@@ -114,13 +114,9 @@ func (t *terminology) compose(url string) (*codeSet, error) {
 // apply calls add for every code that one include or exclude rule selects: the codes of its system (all,
 // listed, or filtered), restricted to the value sets it names.
 func (t *terminology) apply(rule composeRule, add func(system, code string)) error {
-	var within []*codeSet
-	for _, u := range rule.ValueSet {
-		s, err := t.expand(u)
-		if err != nil {
-			return err
-		}
-		within = append(within, s)
+	within, err := t.expandAll(rule.ValueSet)
+	if err != nil {
+		return err
 	}
 	in := func(system, code string) bool {
 		for _, s := range within {
@@ -163,6 +159,18 @@ func (t *terminology) apply(rule composeRule, add func(system, code string)) err
 		}
 	}
 	return nil
+}
+
+func (t *terminology) expandAll(urls []string) ([]*codeSet, error) {
+	sets := make([]*codeSet, 0, len(urls))
+	for _, u := range urls {
+		s, err := t.expand(u)
+		if err != nil {
+			return nil, err
+		}
+		sets = append(sets, s)
+	}
+	return sets, nil
 }
 
 func (t *terminology) codeSystem(url string) (*codeSystem, error) {

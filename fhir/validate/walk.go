@@ -9,9 +9,10 @@ import (
 type walker struct {
 	core       map[string]*typeDef
 	invariants InvariantEvaluator
-	delta      bool   // checking a profile: only its differences from the core, no datatypes or nested resources
-	profile    string // the profile's URL, for the issue details
-	res        fhir.Object
+	delta      bool        // checking a profile: only its differences from the core, no datatypes or nested resources
+	profile    string      // the profile's URL, for the issue details
+	res        fhir.Object // %resource
+	root       fhir.Object // %rootResource
 	path       []segment
 	issues     []fhir.Issue
 }
@@ -23,17 +24,21 @@ type segment struct {
 	index  int
 }
 
-// resource walks a resource (the root, or a nested one whose location is already on the path).
-func (w *walker) resource(obj fhir.Object, td *typeDef) {
-	outer := w.res
+// resource walks a resource (the root, or a nested one whose location is already on the path); a contained
+// resource keeps the container as its root resource.
+func (w *walker) resource(obj fhir.Object, td *typeDef, contained bool) {
+	res, root := w.res, w.root
 	w.res = obj
+	if !contained {
+		w.root = obj
+	}
 	if w.invariants != nil {
 		w.check(td.root.constraints, obj, false)
 	}
 	if td.root.children != nil {
 		w.object(obj, td.root.children)
 	}
-	w.res = outer
+	w.res, w.root = res, root
 }
 
 // object walks the properties of a JSON object against the elements cs defines, then reports the required
@@ -148,7 +153,7 @@ func (w *walker) item(parent map[string]any, el *element, t *elemType, v any, ex
 		if w.invariants != nil {
 			w.check(el.constraints, o, false)
 		}
-		w.resource(o, td)
+		w.resource(o, td, el.name == "contained")
 	default:
 		w.rules(el, t, v)
 		if w.invariants != nil && t.kind == kindPrimitive {
@@ -157,15 +162,21 @@ func (w *walker) item(parent map[string]any, el *element, t *elemType, v any, ex
 	}
 }
 
-// rules checks the required binding, fixed value and pattern of el on one value.
+// rules checks the required binding, fixed value and pattern of el on one value. A null (the place of a
+// primitive that has only extensions, in an array) has nothing to check.
 func (w *walker) rules(el *element, t *elemType, v any) {
+	if v == nil {
+		return
+	}
 	if el.binding != nil {
 		w.checkBinding(el, t, v)
 	}
 	if el.fixed != nil && !equalJSON(el.fixed, v) {
-		w.report(fhir.IssueValue, fhir.SeverityError, "", "The value of "+el.path+" is not the fixed value", fixedDiagnostics("fixed", el.fixed, v))
+		w.report(fhir.IssueValue, fhir.SeverityError, "", el.path+": the value is not the fixed value",
+			fixedDiagnostics("fixed", el.fixed, v))
 	}
 	if el.pattern != nil && !matchesPattern(el.pattern, v) {
-		w.report(fhir.IssueValue, fhir.SeverityError, "", "The value of "+el.path+" does not match the pattern", fixedDiagnostics("pattern", el.pattern, v))
+		w.report(fhir.IssueValue, fhir.SeverityError, "", el.path+": the value does not match the pattern",
+			fixedDiagnostics("pattern", el.pattern, v))
 	}
 }
