@@ -92,7 +92,7 @@ func historyEntry(base string, e store.Entry) map[string]any {
 	case e.Deleted:
 		req["method"] = "DELETE"
 		status = "204 No Content"
-	case e.VersionID == "1":
+	case e.Created:
 		status = "201 Created"
 	}
 	entry["request"] = req

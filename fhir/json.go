@@ -37,10 +37,13 @@ func DecodeObject(data []byte, maxDepth int) (Object, error) {
 	return obj, nil
 }
 
-// checkDepth scans data for nesting deeper than limit without building it.
+// checkDepth scans data, without building it, for nesting deeper than limit and for an object that has the same
+// key twice (which JSON decoders silently resolve by keeping the last: FHIR JSON forbids it).
 func checkDepth(data []byte, limit int) error {
 	depth, inString, escaped := 0, false, false
-	for _, c := range data {
+	var keys []map[string]struct{} // the keys of each open object; nil for an array
+	start := 0
+	for i, c := range data {
 		switch {
 		case inString:
 			switch {
@@ -50,19 +53,55 @@ func checkDepth(data []byte, limit int) error {
 				escaped = true
 			case c == '"':
 				inString = false
+				if len(keys) > 0 && keys[len(keys)-1] != nil && isKey(data[i+1:]) {
+					k := string(data[start:i])
+					if _, dup := keys[len(keys)-1][k]; dup {
+						return Errorf(IssueStructure, "", "invalid JSON: an object has the key %q twice", truncateKey(k))
+					}
+					keys[len(keys)-1][k] = struct{}{}
+				}
 			}
 		case c == '"':
-			inString = true
+			inString, start = true, i+1
 		case c == '{' || c == '[':
 			depth++
 			if depth > limit {
 				return Errorf(IssueTooCostly, "", "JSON nesting is deeper than the limit of %d levels", limit)
 			}
+			if c == '{' {
+				keys = append(keys, map[string]struct{}{})
+			} else {
+				keys = append(keys, nil)
+			}
 		case c == '}' || c == ']':
 			depth--
+			if len(keys) > 0 {
+				keys = keys[:len(keys)-1]
+			}
 		}
 	}
 	return nil
+}
+
+// isKey reports whether the string that ended just before rest is an object key: a ':' follows it.
+func isKey(rest []byte) bool {
+	for _, c := range rest {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case ':':
+			return true
+		}
+		return false
+	}
+	return false
+}
+
+func truncateKey(k string) string {
+	if len(k) > 64 {
+		return k[:64] + "…"
+	}
+	return k
 }
 
 func jsonErrorText(err error) string {

@@ -61,6 +61,8 @@ type Result struct {
 type Entry struct {
 	fhir.Resource
 	Method string
+	// Created: this version created the resource (version 1, or the first after a deletion).
+	Created bool
 }
 
 // HistoryQuery selects versions, newest first. Type and ID narrow it to a type or an instance.

@@ -18,6 +18,7 @@ type versionDoc struct {
 	TS      time.Time `bson:"ts"`
 	Method  string    `bson:"method"`
 	Deleted bool      `bson:"deleted"`
+	Created bool      `bson:"created,omitempty"`
 	Raw     []byte    `bson:"raw,omitempty"`
 	Txn     string    `bson:"txn,omitempty"`
 }

@@ -117,7 +117,8 @@ func (s *Store) plan(ctx context.Context, writes []store.Write) ([]*plan, error)
 				}
 			}
 		}
-		p.result = store.Result{Resource: p.version.resource(), Created: w.Object != nil && (!exists || cur.Deleted)}
+		p.version.Created = w.Object != nil && (!exists || cur.Deleted)
+		p.result = store.Result{Resource: p.version.resource(), Created: p.version.Created}
 		plans = append(plans, p)
 	}
 	return plans, nil
