@@ -30,10 +30,13 @@ type typeDef struct {
 // elemDef is an element definition: its type codes (several for a choice), whether it repeats, and for an element
 // defined by a contentReference the path that holds its children.
 type elemDef struct {
-	types  []string
-	many   bool
-	choice bool
-	ref    string
+	types     []string
+	many      bool
+	choice    bool
+	ref       string
+	keys      []string // JSON names of a choice, one per type: valueQuantity, valueString …
+	extKey    string   // JSON name of the primitive extensions: _name
+	childPath string   // model path of a backbone element's children: parent.name, or ref
 }
 
 // model answers the type questions of navigation: the definition of a child element and the type hierarchy.
@@ -44,11 +47,10 @@ type model struct {
 	choices  map[string]map[string]choiceOf // parent path → JSON name (valueQuantity) → choice element and type
 }
 
-// choiceOf is one type of a choice element, under its JSON name.
+// choiceOf is one type of a choice element, under its JSON name (valueQuantity).
 type choiceOf struct {
-	name string // the element name without [x]: value
-	typ  string // the type: Quantity
-	def  *elemDef
+	typ string // the type: Quantity
+	def *elemDef
 }
 
 // newModel parses the embedded model.
@@ -99,6 +101,10 @@ func (m *model) addLine(line string) error {
 }
 
 func (m *model) addChild(parent, name string, d *elemDef) {
+	d.extKey, d.childPath = "_"+name, parent+"."+name
+	if d.ref != "" {
+		d.childPath = d.ref
+	}
 	kids := m.children[parent]
 	if kids == nil {
 		kids = make(map[string]*elemDef, 8)
@@ -114,28 +120,27 @@ func (m *model) addChild(parent, name string, d *elemDef) {
 		m.choices[parent] = cs
 	}
 	for _, t := range d.types {
-		cs[name+strings.ToUpper(t[:1])+t[1:]] = choiceOf{name: name, typ: t, def: d}
+		key := name + strings.ToUpper(t[:1]) + t[1:]
+		d.keys = append(d.keys, key)
+		cs[key] = choiceOf{typ: t, def: d}
 	}
 }
 
 // child returns the definition of element name in a node of model path p and type t, looking in t's base types
-// for inherited elements (id, extension, meta …), and the path under which it is defined.
-func (m *model) child(p, t, name string) (*elemDef, string) {
+// for inherited elements (id, extension, meta …).
+func (m *model) child(p, t, name string) *elemDef {
 	if d := m.children[p][name]; d != nil {
-		return d, p
-	}
-	if t == "" {
-		return nil, ""
+		return d
 	}
 	if t == p {
 		t = m.types[t].base
 	}
 	for ; t != ""; t = m.types[t].base {
 		if d := m.children[t][name]; d != nil {
-			return d, t
+			return d
 		}
 	}
-	return nil, ""
+	return nil
 }
 
 // choice returns the choice element whose JSON name is key (valueQuantity) in a node of path p and type t.
@@ -154,19 +159,8 @@ func (m *model) choice(p, t, key string) (choiceOf, bool) {
 	return choiceOf{}, false
 }
 
-// isPrimitive reports whether t is a FHIR primitive type (or a FHIRPath System type, which model ids and urls).
-func (m *model) isPrimitive(t string) bool {
-	return m.types[t].kind == 'p' || strings.HasPrefix(t, "System.")
-}
-
 // isResource reports whether t is a resource type (including the abstract Resource and DomainResource).
 func (m *model) isResource(t string) bool { return m.types[t].kind == 'r' }
-
-// isType reports whether t is a FHIR type of the model.
-func (m *model) isType(t string) bool {
-	_, ok := m.types[t]
-	return ok
-}
 
 // isSubtype reports whether type t is parent or derives from it.
 func (m *model) isSubtype(t, parent string) bool {

@@ -24,6 +24,8 @@ func TestConformanceReport(t *testing.T) {
 		t.Skip("no -report engine")
 	case "gofhir":
 		r = newGofhirRunner()
+	case "gofhir-model":
+		r = newGofhirModelRunner()
 	case "accord":
 		r = newAccordRunner(t)
 	default:

@@ -238,9 +238,16 @@ func ElementValue(obj fhir.Object, fhirType string) Value {
 }
 
 // PrimitiveValue returns the FHIR primitive of type fhirType (code, dateTime, boolean …) whose JSON value is v
-// (a string, bool or json.Number) and whose "_name" sibling (id and extension) is ext, which may be nil. It fails
-// when v does not suit the type.
+// (a string, bool or json.Number) and whose "_name" sibling (id and extension) is ext, which may be nil. A nil v
+// with a non-nil ext is a primitive that has extensions but no value. It fails when v does not suit the type, or
+// when both v and ext are nil.
 func PrimitiveValue(v any, ext fhir.Object, fhirType string) (Value, error) {
+	if v == nil {
+		if ext == nil {
+			return Value{}, fmt.Errorf("fhirpath: a FHIR %s needs a value or extensions", fhirType)
+		}
+		return Value{kind: primitiveKind(fhirType), typ: fhirType, obj: ext, flags: flagNoValue}, nil
+	}
 	out, ok := primitive(v, fhirType)
 	if !ok {
 		return Value{}, fmt.Errorf("fhirpath: JSON %T is not a FHIR %s", v, fhirType)

@@ -6,9 +6,9 @@
 //     keeping entries of version 4.0.1 only;
 //   - hl7.fhir.r4.examples 4.0.1: the official R4 examples;
 //   - fhirpath 5.2.0 (fhirpath.js) with its R4 model: the reference engine.
-// It writes, next to this directory:
+// and the Accord resources of ../accord. It writes, next to this directory:
 //   - examples/*.json     a few official examples per resource type, copied unchanged;
-//   - corpus.json         the expressions (every 4.0.1 SearchParameter expression and every 4.0.1 constraint);
+//   - corpus.json         the expressions: every 4.0.1 SearchParameter expression, every 4.0.1 constraint, EXTRA;
 //   - golden.jsonl        one case per line: expression, example, context path, and what fhirpath.js returns.
 //
 // Usage: node gen.js [node_modules directory, default /tmp/npm/node_modules]
@@ -34,6 +34,242 @@ const MAX_INLINE = 400;      // element results longer than this (canonical JSON
 function readJSON(file) {
   return JSON.parse(fs.readFileSync(file, 'utf8'));
 }
+
+// EXTRA are expressions beyond the R4 definitions, for what Accord relies on and the definitions exercise little:
+// typing (is, as, ofType with FHIR and System types), choice elements, primitive extensions, dates and their
+// precision, date arithmetic (obligation due dates), quantities, resolve(), and the function library. Base '*'
+// means every example.
+const EXTRA = [
+  // typing of every element of every example, through the model
+  ['*', 'descendants().count()'],
+  ['*', 'children().count()'],
+  ['*', 'descendants().ofType(Extension).count()'],
+  ['*', 'descendants().ofType(Reference).count()'],
+  ['*', 'descendants().ofType(Coding).count()'],
+  ['*', 'descendants().ofType(CodeableConcept).count()'],
+  ['*', 'descendants().ofType(Identifier).count()'],
+  ['*', 'descendants().ofType(Quantity).count()'],
+  ['*', 'descendants().ofType(Period).count()'],
+  ['*', 'descendants().ofType(BackboneElement).count()'],
+  ['*', 'descendants().ofType(code).count()'],
+  ['*', 'descendants().ofType(string).count()'],
+  ['*', 'descendants().ofType(uri).count()'],
+  ['*', 'descendants().ofType(dateTime).count()'],
+  ['*', 'descendants().ofType(date).count()'],
+  ['*', 'descendants().ofType(instant).count()'],
+  ['*', 'descendants().ofType(boolean).count()'],
+  ['*', 'descendants().ofType(decimal).count()'],
+  ['*', 'descendants().ofType(integer).count()'],
+  ['*', 'descendants().ofType(positiveInt).count()'],
+  ['*', 'descendants().where($this is Element).count()'],
+  ['*', 'descendants().where(hasValue()).count()'],
+  ['*', 'descendants().ofType(Reference).where(resolve() is Patient).count()'],
+  ['*', 'descendants().ofType(Reference).resolve().count()'],
+  // Task: search and obligations
+  ['Task', 'Task.authoredOn + 14 days'],
+  ['Task', 'Task.authoredOn + 3 months'],
+  ['Task', 'Task.authoredOn + 36 hours'],
+  ['Task', 'Task.authoredOn - 2 weeks'],
+  ['Task', "Task.authoredOn + 14 'd'"],
+  ['Task', 'Task.restriction.period.start + 1 day'],
+  ['Task', 'Task.restriction.period.end - 1 year'],
+  ['Task', 'Task.lastModified > Task.authoredOn'],
+  ['Task', 'Task.restriction.period.start < Task.restriction.period.end'],
+  ['Task', 'Task.restriction.period.start <= @2025-06-01'],
+  ['Task', 'Task.authoredOn = @2025-03-14T10:20:00+01:00'],
+  ['Task', 'Task.authoredOn ~ @2025-03-14'],
+  ['Task', 'Task.authoredOn = @2025-03-14'],
+  ['Task', 'Task.authoredOn.toString()'],
+  ['Task', 'Task.input.value'],
+  ['Task', 'Task.input.value.ofType(Duration)'],
+  ['Task', 'Task.input.value.ofType(Quantity)'],
+  ['Task', 'Task.input.value.ofType(CodeableConcept).coding.code'],
+  ['Task', "Task.input.where(type.coding.code = 'due-within').value"],
+  ['Task', "Task.input.where(type.coding.code = 'due-within').value.value"],
+  ['Task', "Task.extension('https://accord-fhir.github.io/ig/StructureDefinition/consensus-clause').value"],
+  ['Task', "Task.extension.where(url.endsWith('responsible-clinician')).value.resolve() is Practitioner"],
+  ['Task', 'Task.extension.value.ofType(code)'],
+  ['Task', 'Task.extension.value.ofType(Reference).display'],
+  ['Task', 'Task.owner.resolve() is Organization'],
+  ['Task', 'Task.owner.resolve().ofType(Organization).id'],
+  ['Task', 'Task.basedOn.where(resolve() is ServiceRequest)'],
+  ['Task', 'Task.relevantHistory.resolve()'],
+  ['Task', "Task.for.identifier.where(system = 'https://fhir.nhs.uk/Id/nhs-number').value"],
+  ['Task', 'Task.code.coding.where(system = %sct).code'],
+  ['Task', 'Task.code.coding.system | Task.performerType.coding.system'],
+  ['Task', 'Task.code.coding.code.combine(Task.performerType.coding.code)'],
+  ['Task', 'Task.code.coding.code.intersect(Task.performerType.coding.code)'],
+  ['Task', "Task.code.coding.code.exclude('repeat-test')"],
+  ['Task', 'Task.identifier.value.first()'],
+  ['Task', 'Task.identifier.last().value'],
+  ['Task', 'Task.identifier.skip(1).value'],
+  ['Task', 'Task.identifier.take(1).system'],
+  ['Task', 'Task.identifier[1].value'],
+  ['Task', 'Task.identifier.tail().system'],
+  ['Task', 'Task.identifier.all(system.exists())'],
+  ['Task', "Task.identifier.exists(value.startsWith('ACC'))"],
+  ['Task', 'Task.identifier.system.subsetOf(%resource.identifier.system)'],
+  ['Task', 'Task.identifier.select(value).isDistinct()'],
+  ['Task', 'Task.identifier.value.join(\',\')'],
+  ['Task', 'Task.description.substring(0, 6)'],
+  ['Task', 'Task.description.upper()'],
+  ['Task', 'Task.description.lower().length()'],
+  ['Task', "Task.description.indexOf('HbA1c')"],
+  ['Task', "Task.description.matches('^Repeat')"],
+  ['Task', "Task.description.replaceMatches('[0-9]+', 'N')"],
+  ['Task', "Task.description.replace('3 months', 'three months')"],
+  ['Task', "Task.description.contains('metformin')"],
+  ['Task', "Task.description.split(' ').count()"],
+  ['Task', "Task.status in ('requested' | 'ready')"],
+  ['Task', "('requested' | 'ready') contains Task.status"],
+  ['Task', "Task.status ~ 'REQUESTED'"],
+  ['Task', "Task.status != 'draft'"],
+  ['Task', 'Task.restriction.repetitions + 1'],
+  ['Task', 'Task.restriction.repetitions * 2.5'],
+  ['Task', 'Task.restriction.repetitions / 3'],
+  ['Task', 'Task.restriction.repetitions.toString()'],
+  ['Task', "iif(Task.priority = 'routine', 28, 14)"],
+  ['Task', 'Task.identifier.where($index = 1).value'],
+  ['Task', 'Task.descendants().ofType(Period)'],
+  ['Task', 'Task.descendants().ofType(Reference).reference.count()'],
+  ['Task', 'Task.text.`div`.htmlChecks()'],
+  ['Task', 'Task.id is id'],
+  ['Task', 'Task.id is string'],
+  ['Task', 'Task.id is String'],
+  ['Task', 'Task.id is System.String'],
+  ['Task', 'Task.status is code'],
+  ['Task', 'Task.status is string'],
+  ['Task', 'Task.status is String'],
+  ['Task', 'Task.status is FHIR.code'],
+  ['Task', 'Task.authoredOn is dateTime'],
+  ['Task', 'Task.authoredOn is DateTime'],
+  ['Task', 'Task.restriction is BackboneElement'],
+  ['Task', 'Task.restriction.period is Period'],
+  ['Task', 'Task.restriction.repetitions is positiveInt'],
+  ['Task', 'Task.restriction.repetitions is integer'],
+  ['Task', 'Task.code is CodeableConcept'],
+  ['Task', 'Task.for is Reference'],
+  ['Task', 'Task is DomainResource'],
+  ['Task', 'Task is Resource'],
+  ['Task', 'Task.status.getValue() is String'],
+  ['Task', '%resource.id'],
+  ['Task', '%rootResource.id'],
+  ['Task', '%context.status'],
+  // Observation: choice elements and quantities
+  ['Observation', 'Observation.value as Quantity'],
+  ['Observation', '(Observation.value as Quantity).value'],
+  ['Observation', 'Observation.value.ofType(Quantity).unit'],
+  ['Observation', 'Observation.valueQuantity.value'],
+  ['Observation', 'Observation.value is Quantity'],
+  ['Observation', 'Observation.value is CodeableConcept'],
+  ['Observation', 'Observation.component.value.ofType(Quantity).value'],
+  ['Observation', 'Observation.component.value.ofType(boolean)'],
+  ['Observation', 'Observation.component.value.ofType(dateTime)'],
+  ['Observation', 'Observation.effective.ofType(dateTime)'],
+  ['Observation', 'Observation.effective.ofType(Period).start'],
+  ['Observation', 'Observation.referenceRange.low.value'],
+  ['Observation', 'Observation.referenceRange.high.value > Observation.referenceRange.low.value'],
+  ['Observation', "Observation.value.ofType(Quantity) > 50 'mmol/mol'"],
+  ['Observation', 'Observation.referenceRange.low <= Observation.referenceRange.high'],
+  ['Observation', "Observation.component.value.ofType(Quantity).where(code = 'mm') > 1 'm'"],
+  ['Observation', 'Observation.code.coding.where(system = %loinc).code'],
+  ['Observation', 'Observation.issued'],
+  ['Observation', 'Observation.issued > @2025-01-01T00:00:00Z'],
+  // Patient: primitive extensions, contained resources
+  ['Patient', 'Patient.birthDate'],
+  ['Patient', 'Patient.birthDate.exists()'],
+  ['Patient', 'Patient.birthDate.hasValue()'],
+  ['Patient', "Patient.birthDate.extension('http://hl7.org/fhir/StructureDefinition/data-absent-reason').value"],
+  ['Patient', 'Patient.name.given'],
+  ['Patient', 'Patient.name.given.count()'],
+  ['Patient', 'Patient.name.given.extension.value'],
+  ['Patient', 'Patient.gender.extension.exists()'],
+  ['Patient', "Patient.name.where(use = 'official').given.first()"],
+  ['Patient', "Patient.telecom.where(system = 'phone').value"],
+  ['Patient', 'Patient.deceased'],
+  ['Patient', 'Patient.deceased is boolean'],
+  ['Patient', 'Patient.multipleBirth'],
+  ['Patient', 'Patient.contact.name.family'],
+  ['Patient', 'Patient.generalPractitioner.resolve()'],
+  ['Patient', 'Patient.managingOrganization.resolve()'],
+  ['Patient', 'Patient.address.line'],
+  ['Patient', 'Patient.address.period.start'],
+  ['Patient', 'Patient.name.family.lower()'],
+  ['Patient', 'Patient.name[0].given[1]'],
+  ['Patient', 'Patient.active = true'],
+  ['Patient', "Patient.identifier.where(type.coding.code = 'MR').value"],
+  ['Patient', 'Patient.birthDate < @2000-01-01'],
+  ['Patient', 'Patient.name.given | Patient.contact.name.given'],
+  // Questionnaire: elements defined by contentReference
+  ['Questionnaire', 'Questionnaire.item.item.linkId'],
+  ['Questionnaire', 'Questionnaire.item.item.type'],
+  ['Questionnaire', 'Questionnaire.repeat(item).linkId'],
+  ['Questionnaire', 'Questionnaire.item.item.answerOption.value'],
+  // Bundle: resources in entries
+  ['Bundle', 'Bundle.entry.resource.ofType(Patient).id'],
+  ['Bundle', 'Bundle.entry.resource.id'],
+  ['Bundle', 'Bundle.entry.fullUrl.resolve().id'],
+  // literals, operators and functions
+  ['Basic', '{}.empty()'],
+  ['Basic', '(1 | 1 | 2).count()'],
+  ['Basic', '(1 | 2) = (1 | 2)'],
+  ['Basic', '(1 | 2) = (2 | 1)'],
+  ['Basic', '(1 | 2) ~ (2 | 1)'],
+  ['Basic', '1 = 1.0'],
+  ['Basic', '1.0 = 1.00'],
+  ['Basic', '1.2 ~ 1.24'],
+  ['Basic', "'Ab c' ~ 'ab  C'"],
+  ['Basic', '@2012-04 = @2012-04-15'],
+  ['Basic', '@2012-04 < @2012-05-15'],
+  ['Basic', '@2012-04-15T10:00:00Z = @2012-04-15T12:00:00+02:00'],
+  ['Basic', '@2012-04-15T10:00:00.000Z = @2012-04-15T10:00:00Z'],
+  ['Basic', '@T10:00 < @T11:00'],
+  ['Basic', "5 'mg' = 5 'mg'"],
+  ['Basic', "5 'mg' < 1 'g'"],
+  ['Basic', "1 'g' = 1000 'mg'"],
+  ['Basic', 'true and {}'],
+  ['Basic', 'false and {}'],
+  ['Basic', 'true or {}'],
+  ['Basic', '{} implies true'],
+  ['Basic', 'false implies {}'],
+  ['Basic', 'true xor false'],
+  ['Basic', '{}.not()'],
+  ['Basic', '@2024-01-31 + 1 month'],
+  ['Basic', '@2024-02-29 + 1 year'],
+  ['Basic', '@2025-03-14T09:20:00+00:00 + 14 days'],
+  ['Basic', '@2025-03-14 - 1 week'],
+  ['Basic', '@2025-03-14T23:30:00Z + 90 minutes'],
+  ['Basic', '(3.14159).round(2)'],
+  ['Basic', '(-5).abs()'],
+  ['Basic', '(2.5).ceiling()'],
+  ['Basic', '(2.5).floor()'],
+  ['Basic', '(-2.5).truncate()'],
+  ['Basic', '(16).sqrt()'],
+  ['Basic', '(2).power(10)'],
+  ['Basic', '10 / 4'],
+  ['Basic', '10 / 0'],
+  ['Basic', '10 div 3'],
+  ['Basic', '10 mod 3'],
+  ['Basic', '1.50 + 1'],
+  ['Basic', '0.1 + 0.2'],
+  ['Basic', "'abc' & {} & 'def'"],
+  ['Basic', "'abc' + 'def'"],
+  ['Basic', "'5'.toInteger() + 1"],
+  ['Basic', "'2.50'.toDecimal()"],
+  ['Basic', "'yes'.toBoolean()"],
+  ['Basic', "'2025-03-14'.toDate()"],
+  ['Basic', "'2025-03-14T10:00:00Z'.toDateTime()"],
+  ['Basic', "'14 days'.toQuantity()"],
+  ['Basic', "'abc'.convertsToInteger()"],
+  ['Basic', '(1 | 2 | 3).aggregate($this + $total, 0)'],
+  ['Basic', "(1 | 2 | 3).select($this * 2)"],
+  ['Basic', "(1 | 2 | 3).where($this > 1)"],
+  ['Basic', "('a' | 'b').join('-')"],
+  ['Basic', "'a,b,c'.split(',')"],
+  ['Basic', "'abc'.toChars()"],
+  ['Basic', "'  x '.trim()"],
+  ['Basic', "'abc'.startsWith('ab') and 'abc'.endsWith('bc')"],
+];
 
 // --- definitions -----------------------------------------------------------------------------------------------
 
@@ -72,7 +308,13 @@ function selectExamples(resourceTypes) {
     if (pick.length === 0) {
       pick = all.filter(x => x.size <= FALLBACK_SIZE).sort((a, b) => a.size - b.size).slice(0, 1);
     }
-    for (const x of pick.sort((a, b) => a.f.localeCompare(b.f))) chosen.push({file: x.f, type: rt});
+    for (const x of pick.sort((a, b) => a.f.localeCompare(b.f))) {
+      chosen.push({file: 'examples/' + x.f, source: path.join(examplesDir, x.f), type: rt});
+    }
+  }
+  for (const f of fs.readdirSync(path.join(outDir, 'accord')).sort()) {
+    const file = path.join(outDir, 'accord', f);
+    chosen.push({file: 'accord/' + f, source: file, type: readJSON(file).resourceType});
   }
   return chosen;
 }
@@ -165,6 +407,7 @@ function buildExpressions(defs) {
     const i = add({kind: 'search', id: sp.id, code: sp.code, type: sp.type, base: sp.base, expression: sp.expression});
     search.push(i);
   }
+  const extra = EXTRA.map(([base, expression], i) => add({kind: 'extra', id: 'x-' + (i + 1), base: [base], expression}));
   // constraints: sd type -> spec path -> [expression index]
   const constraints = new Map();
   for (const sd of defs.sds) {
@@ -179,7 +422,7 @@ function buildExpressions(defs) {
       }
     }
   }
-  return {expressions, search, constraints};
+  return {expressions, search, extra, constraints};
 }
 
 // --- evaluation with fhirpath.js -------------------------------------------------------------------------------
@@ -189,16 +432,15 @@ function buildExpressions(defs) {
 // equal to a Bundle entry's fullUrl in %rootResource is that entry's resource. Nothing else resolves: indexing
 // needs the target type, not the target.
 function makeResolve(resourceTypes) {
-  return {fn: function (coll) {
+  return {internalStructures: true, fn: function (coll) {
     const ctx = this;
-    const root = fhirpath.util.valData(ctx.vars && ctx.vars.rootResource) || ctx.processedVars?.rootResource;
-    const rootData = root instanceof ResourceNode ? root.data : (root && root.data) || root;
+    const root = fhirpath.util.valData(ctx.vars.rootResource);
     const out = [];
     for (const item of coll) {
       const d = fhirpath.util.valData(item);
       const ref = typeof d === 'string' ? d : d && typeof d.reference === 'string' ? d.reference : undefined;
       if (!ref) continue;
-      const r = resolveRef(ref, rootData, resourceTypes);
+      const r = resolveRef(ref, root, resourceTypes);
       if (r) out.push(ResourceNode.makeResNode(ctx, r, null, null, null, null));
     }
     return out;
@@ -266,7 +508,7 @@ function main() {
   const defs = loadDefinitions();
   const primitives = new Set(defs.sds.filter(sd => sd.kind === 'primitive-type').map(sd => sd.type));
   const resourceTypes = new Set(defs.sds.filter(sd => sd.kind === 'resource' && !sd.abstract).map(sd => sd.type));
-  const {expressions, search, constraints} = buildExpressions(defs);
+  const {expressions, search, extra, constraints} = buildExpressions(defs);
   const examples = selectExamples(resourceTypes);
 
   fs.rmSync(path.join(outDir, 'examples'), {recursive: true, force: true});
@@ -279,13 +521,14 @@ function main() {
   const lines = [];
   const files = [];
   for (const ex of examples) {
-    const text = fs.readFileSync(path.join(examplesDir, ex.file), 'utf8');
-    fs.writeFileSync(path.join(outDir, 'examples', ex.file), text);
+    const text = fs.readFileSync(ex.source, 'utf8');
+    if (ex.file.startsWith('examples/')) fs.writeFileSync(path.join(outDir, ex.file), text);
     const fi = files.length;
     files.push(ex.file);
     const resource = JSON.parse(text);
     const root = fhirpath.evaluate(resource, '%context', {}, model, options)[0];
-    const env = {resource: root, rootResource: root};
+    // the environment of FHIR's FHIRPath (https://hl7.org/fhir/R4/fhirpath.html#variables); fhirpath.js defines %ucum
+    const env = {resource: root, rootResource: root, sct: 'http://snomed.info/sct', loinc: 'http://loinc.org'};
 
     // search parameters: every expression whose base is this type (or Resource, DomainResource)
     for (const i of search) {
@@ -293,6 +536,14 @@ function main() {
       const applies = base.includes(ex.type) || base.includes('Resource') ||
         (base.includes('DomainResource') && !['Bundle', 'Binary', 'Parameters'].includes(ex.type));
       if (!applies) continue;
+      const res = evaluate(root, expressions[i].expression, env, options);
+      lines.push({e: i, f: fi, c: '', ...res.r ? {r: [res.r]} : {x: res.x}});
+    }
+
+    // extra expressions
+    for (const i of extra) {
+      const base = expressions[i].base[0];
+      if (base !== '*' && base !== ex.type) continue;
       const res = evaluate(root, expressions[i].expression, env, options);
       lines.push({e: i, f: fi, c: '', ...res.r ? {r: [res.r]} : {x: res.x}});
     }
