@@ -120,43 +120,6 @@ func bundleResponse(b map[string]any) (*response, error) {
 	return &response{status: http.StatusOK, body: body}, nil
 }
 
-// search serves a search interaction as a searchset Bundle.
-func (a *API) search(q *request, typ string, params url.Values) (*response, error) {
-	page, err := a.svc.Search(q.ctx, typ, params)
-	if err != nil {
-		return nil, err
-	}
-	self := q.base + "/" + typ
-	b := map[string]any{"resourceType": "Bundle", "type": "searchset"}
-	if page.Total >= 0 {
-		b["total"] = page.Total
-	}
-	links := []any{link("self", self, page.Self, "")}
-	if page.Next != nil {
-		links = append(links, link("next", self, page.Next, ""))
-	}
-	if page.Prev != nil {
-		links = append(links, link("previous", self, page.Prev, ""))
-	}
-	b["link"] = links
-	entries := []any{}
-	for _, r := range page.Matches {
-		entries = append(entries, searchEntry(q.base, r, "match"))
-	}
-	for _, r := range page.Included {
-		entries = append(entries, searchEntry(q.base, r, "include"))
-	}
-	if len(page.Issues) > 0 {
-		entries = append(entries, map[string]any{"resource": fhir.OperationOutcome(page.Issues), "search": map[string]any{"mode": "outcome"}})
-	}
-	b["entry"] = entries
-	return bundleResponse(b)
-}
-
-func searchEntry(base string, r fhir.Resource, mode string) map[string]any {
-	return map[string]any{"fullUrl": base + "/" + r.Type + "/" + r.ID, "resource": rawJSON(r.JSON), "search": map[string]any{"mode": mode}}
-}
-
 // bundle processes a batch or transaction and renders its response Bundle.
 func (a *API) bundle(q *request) (*response, error) {
 	body, err := q.body(a.opts.MaxBody, resourceContent...)
@@ -178,6 +141,10 @@ func (a *API) responseEntry(q *request, e rest.EntryResult) map[string]any {
 	if e.Err != nil {
 		status, issues := errorResponse(e.Err, a.opts.Logger)
 		return map[string]any{"response": map[string]any{"status": statusLine(status), "outcome": fhir.OperationOutcome(issues)}}
+	}
+	if e.Search != nil {
+		return map[string]any{"resource": searchBundle(q.base, q.base+"/"+e.SearchType, *e.Search),
+			"response": map[string]any{"status": statusLine(http.StatusOK)}}
 	}
 	if e.Resource != nil {
 		r := *e.Resource

@@ -18,6 +18,10 @@ func capabilityStatement(opts Options, params func(typ string) []rest.SearchPara
 	}
 	resources := []any{}
 	for _, typ := range fhir.ResourceTypes() {
+		if typ == "AuditEvent" {
+			resources = append(resources, auditEventCapability())
+			continue
+		}
 		sp := []any{}
 		for _, p := range params(typ) {
 			e := map[string]any{"name": p.Name, "type": p.Type}
@@ -60,12 +64,16 @@ func capabilityStatement(opts Options, params func(typ string) []rest.SearchPara
 			"resource": resources,
 			"interaction": []any{
 				map[string]any{"code": "transaction"}, map[string]any{"code": "batch"}, map[string]any{"code": "history-system"},
+				map[string]any{"code": "search-system"},
 			},
 			"operation": []any{map[string]any{"name": "validate", "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"}},
 		}},
 	}
 	if opts.BaseURL != "" {
 		cs["implementation"].(map[string]any)["url"] = opts.BaseURL
+	}
+	if sec := securityComponent(opts.Security); sec != nil {
+		cs["rest"].([]any)[0].(map[string]any)["security"] = sec
 	}
 	b, err := fhir.Marshal(cs)
 	if err != nil {

@@ -84,7 +84,8 @@ func TestConditionalCreate(t *testing.T) {
 	t.Run("bad criteria 400", func(t *testing.T) {
 		before := historyLen(t, s, "/Patient/_history")
 		for _, tc := range []struct{ header, mention string }{
-			{"name=smith", "name"},
+			{"nonsense=smith", "nonsense"},
+			{"birthdate=notadate", "birthdate"},
 			{"%zz", "If-None-Exist"},
 			{"?", "If-None-Exist"},
 		} {
@@ -176,7 +177,7 @@ func TestConditionalUpdate(t *testing.T) {
 		wantOutcome(t, s.Do(t, http.MethodPut, "/Patient", patient("x")), http.StatusMethodNotAllowed, "criteria")
 	})
 	t.Run("unsupported criteria 400", func(t *testing.T) {
-		wantOutcome(t, s.Do(t, http.MethodPut, "/Patient?family=smith", patient("x")), http.StatusBadRequest, "family")
+		wantOutcome(t, s.Do(t, http.MethodPut, "/Patient?nonsense=smith", patient("x")), http.StatusBadRequest, "nonsense")
 	})
 }
 

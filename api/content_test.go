@@ -120,7 +120,7 @@ func TestContent_ErrorsAreOperationOutcomes(t *testing.T) {
 		status       int
 	}{
 		{http.MethodGet, "/Patient/1/_history/1/extra", http.StatusNotFound},
-		{http.MethodGet, "/", http.StatusMethodNotAllowed},
+		{http.MethodGet, "/", http.StatusBadRequest}, // a system search needs _type
 		{http.MethodPost, "/Patient/123", http.StatusMethodNotAllowed},
 		{http.MethodPatch, "/Patient", http.StatusMethodNotAllowed},
 		{http.MethodDelete, "/Patient/1/_history/1", http.StatusMethodNotAllowed},
@@ -128,7 +128,7 @@ func TestContent_ErrorsAreOperationOutcomes(t *testing.T) {
 		{http.MethodPost, "/$export", http.StatusNotFound},
 		{http.MethodPost, "/_history", http.StatusNotFound},
 		{http.MethodGet, "/NotAType", http.StatusNotFound},
-		{http.MethodGet, "/Patient?name=x", http.StatusBadRequest},
+		{http.MethodGet, "/Patient?birthdate=x", http.StatusBadRequest},
 	} {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
 			wantOutcome(t, s.Do(t, tc.method, tc.path, nil), tc.status)

@@ -3,5 +3,9 @@
 // error; one wrapper writes every response, and errorResponse maps every error to a status and an
 // OperationOutcome.
 //
+// Every request first passes the security middleware (auth.go): security headers, the audit entry (audit.go),
+// and authentication with the client's rate limit; the token endpoint, SMART discovery, the admin API
+// (admin.go) and the audit trail (GET /AuditEvent) are served beside the FHIR routes.
+//
 // See https://hl7.org/fhir/R4/http.html.
 package api

@@ -7,6 +7,8 @@ import (
 	"net/http"
 
 	"github.com/accord-fhir/accord/fhir"
+	"github.com/accord-fhir/accord/internal/audit"
+	"github.com/accord-fhir/accord/internal/auth"
 	"github.com/accord-fhir/accord/internal/rest"
 	"github.com/accord-fhir/accord/internal/store"
 )
@@ -61,7 +63,19 @@ func classify(err error) (int, []fhir.Issue) {
 	var tooBig *http.MaxBytesError
 	var held *store.ClaimedError
 	var se *statusError
+	var un *unauthenticated
+	var th *throttledError
 	switch {
+	case errors.As(err, &un):
+		return one(http.StatusUnauthorized, fhir.IssueLogin, un.msg)
+	case errors.As(err, &th):
+		return one(http.StatusTooManyRequests, fhir.IssueThrottled, th.Error())
+	case errors.Is(err, auth.ErrClientNotFound):
+		return one(http.StatusNotFound, fhir.IssueNotFound, "no client is registered with this client_id")
+	case errors.Is(err, auth.ErrClientInFile):
+		return one(http.StatusConflict, fhir.IssueConflict, "the client is defined in the clients file: change it there and restart")
+	case errors.Is(err, audit.ErrNotFound):
+		return one(http.StatusNotFound, fhir.IssueNotFound, "no such audit event")
 	case errors.As(err, &se):
 		code, ok := statusIssue[se.status]
 		if !ok {

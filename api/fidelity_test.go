@@ -21,16 +21,10 @@ var skipExamples = map[string]string{
 		"on them (a defect of fhir.schema.json; see fhir/schema knownRejects)",
 	"Questionnaire-qs1.json": "nested items have no linkId, which the base definitions require " +
 		"(Questionnaire.item.linkId is 1..1; see fhir/validate invalidExamples)",
-	"AuditEvent-example-disclosure.json": auditEventsByServerOnly,
-	"AuditEvent-example-error.json":      auditEventsByServerOnly,
-	"AuditEvent-example-media.json":      auditEventsByServerOnly,
 	"AuditEvent-example-disclosure.json": writeRefused["AuditEvent"],
 	"AuditEvent-example-error.json":      writeRefused["AuditEvent"],
 	"AuditEvent-example-media.json":      writeRefused["AuditEvent"],
 }
-
-// auditEventsByServerOnly is why no AuditEvent can be posted: the audit trail is written by the server (issue 6).
-const auditEventsByServerOnly = "AuditEvents are written by the server only, one per request (POST is forbidden)"
 
 // withoutServerFields returns a copy of a resource without what the server sets: id, meta.versionId and
 // meta.lastUpdated (and meta when nothing else is in it).

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -67,6 +68,7 @@ func (a *API) write(c *gin.Context, resp *response) {
 
 func (a *API) writeError(c *gin.Context, err error) {
 	status, issues := errorResponse(err, a.opts.Logger)
+	a.setErrorHeaders(c, status, err)
 	body, merr := fhir.Marshal(fhir.OperationOutcome(issues))
 	if merr != nil {
 		c.Status(http.StatusInternalServerError)
@@ -102,6 +104,9 @@ func (q *request) body(limit int64, allowed ...string) ([]byte, error) {
 			return nil, err
 		}
 		return nil, &statusError{status: http.StatusBadRequest, msg: "the request body could not be read"}
+	}
+	if !utf8.Valid(b) { // JSON decoding would silently replace the bad bytes
+		return nil, &statusError{status: http.StatusBadRequest, msg: "the request body is not valid UTF-8"}
 	}
 	return b, nil
 }

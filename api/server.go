@@ -8,6 +8,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/accord-fhir/accord/internal/conformance"
+	"github.com/accord-fhir/accord/internal/ledger"
 	"github.com/accord-fhir/accord/internal/rest"
 )
 
@@ -23,6 +25,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Software names the software in the CapabilityStatement.
 	Software, Version string
+	// Security configures authentication, rate limiting and audit (see Security).
+	Security Security
+	// Conformance, when not nil, serves the implementation guide's conformance resources read-only.
+	Conformance *conformance.Catalog
+	// Ledger, when not nil, serves the ledger (/ledger…), pending actions and the public waiting times.
+	Ledger *ledger.Ledger
 }
 
 // DefaultOptions returns a 10 MB body limit and the default logger.
@@ -53,6 +61,7 @@ func New(svc *rest.Service, opts Options) http.Handler {
 	r.HandleMethodNotAllowed = true
 	r.UseRawPath = true
 	r.Use(gin.CustomRecoveryWithWriter(nil, a.recovered))
+	r.Use(a.secure, a.audited, a.authenticate)
 	r.NoRoute(a.wrap(func(*request) (*response, error) { return nil, notFound("no such endpoint") }))
 	r.NoMethod(a.wrap(func(q *request) (*response, error) {
 		return nil, &statusError{status: http.StatusMethodNotAllowed, msg: "method " + q.c.Request.Method + " is not allowed here"}
@@ -60,10 +69,15 @@ func New(svc *rest.Service, opts Options) http.Handler {
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "up"}) })
 	r.GET("/readyz", a.readyz)
+	a.securityRoutes(r)
+	if opts.Ledger != nil {
+		a.ledgerRoutes(r)
+	}
 
-	fhirRoutes := r.Group("/", a.negotiate)
+	fhirRoutes := r.Group("/", a.negotiate, a.conformance)
 	fhirRoutes.GET("/metadata", a.wrap(a.metadata))
 	fhirRoutes.POST("/", a.wrap(a.bundle))
+	fhirRoutes.GET("/", a.wrap(a.systemSearch))
 	fhirRoutes.GET("/:type", a.wrap(a.typeGet))
 	fhirRoutes.POST("/:type", a.wrap(a.typePost))
 	fhirRoutes.PUT("/:type", a.wrap(a.conditionalUpdate))
@@ -75,6 +89,8 @@ func New(svc *rest.Service, opts Options) http.Handler {
 	fhirRoutes.DELETE("/:type/:id", a.wrap(a.delete))
 	fhirRoutes.GET("/:type/:id/_history", a.wrap(a.instanceHistory))
 	fhirRoutes.GET("/:type/:id/_history/:vid", a.wrap(a.vread))
+	fhirRoutes.GET("/:type/:id/:op", a.wrap(a.operation))
+	fhirRoutes.POST("/:type/:id/:op", a.wrap(a.operation))
 	return r
 }
 

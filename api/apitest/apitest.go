@@ -15,9 +15,16 @@ import (
 	"time"
 
 	"github.com/accord-fhir/accord/api"
+	"github.com/accord-fhir/accord/fhir/fhirpath"
+	fhirsearch "github.com/accord-fhir/accord/fhir/search"
+	"github.com/accord-fhir/accord/internal/audit"
+	"github.com/accord-fhir/accord/internal/auth"
+	"github.com/accord-fhir/accord/internal/conformance"
 	"github.com/accord-fhir/accord/internal/embeddb"
+	"github.com/accord-fhir/accord/internal/ledger"
 	"github.com/accord-fhir/accord/internal/rest"
 	"github.com/accord-fhir/accord/internal/search"
+	"github.com/accord-fhir/accord/internal/store"
 	"github.com/accord-fhir/accord/internal/store/mongo"
 	"github.com/accord-fhir/accord/internal/validation"
 	"github.com/accord-fhir/accord/profiles"
@@ -27,6 +34,21 @@ import (
 // the definitions takes most of a second.
 var pipeline = sync.OnceValues(func() (*validation.Pipeline, error) { return validation.Default(profiles.FS) })
 
+// guide loads the implementation guide's conformance resources once per test binary (immutable, safe to share).
+var guide = sync.OnceValues(func() (*conformance.Catalog, error) {
+	return conformance.Load(profiles.FS, time.Date(2025, 11, 21, 0, 0, 0, 0, time.UTC), "ig/*.json")
+})
+
+// searchRegistry loads the R4 search parameters once per test binary (immutable, safe to share).
+var searchRegistry = sync.OnceValues(func() (*fhirsearch.Registry, error) {
+	return fhirsearch.Load(profiles.FS, fhirpath.NewEngine())
+})
+
+// defaultPack is the implementation guide's rule pack, loaded once per test binary (it is immutable).
+var defaultPack = sync.OnceValues(func() (*ledger.Pack, error) {
+	return ledger.LoadPack(profiles.FS, ledger.DefaultPack, nil, nil)
+})
+
 // Server is a running stack.
 type Server struct {
 	URL   string
@@ -34,6 +56,14 @@ type Server struct {
 	Dir   string
 	// DBURI is the embedded database's connection string, for tests that compare with direct driver access.
 	DBURI string
+	// Security is what the API was started with (authentication, audit); see Options.Auth.
+	Security api.Security
+	// Ledger is the obligations engine and ledger: tests Flush it, Sweep it, and read its store.
+	Ledger *ledger.Ledger
+	// LedgerStore is the ledger's persistence, for tests that look behind the API.
+	LedgerStore *mongo.Ledger
+	// audit is the audit writer, when audit is on.
+	audit *audit.Writer
 }
 
 // Options adjust the stack a test starts.
@@ -43,6 +73,23 @@ type Options struct {
 	MaxBody int64
 	// Store adjusts the store options (e.g. a Hook or a Clock).
 	Store func(*mongo.Options)
+	// Auth starts the stack with authentication on, as `accord serve` runs by default: Clients are the clients
+	// file, and Server.Token gets their access tokens through the token endpoint. Off by default (every request
+	// then acts as auth.AuthOff()).
+	Auth    bool
+	Clients []*Client
+	// RateLimit is the requests per second allowed to each client (burst twice that); 0: no limit.
+	RateLimit float64
+	// Audit records every request in the audit trail (always on with Auth).
+	Audit bool
+	// Clock, when set, is the clock of the store and the ledger (obligations fall due by it).
+	Clock func() time.Time
+	// Pack is the rule pack; nil loads the implementation guide's. Ledger adjusts the ledger options.
+	Pack   *ledger.Pack
+	Ledger func(*ledger.Options)
+	// RuleLevels, when not nil, overrides the enforcement levels of Consensus clauses (the stack then loads a
+	// validation pipeline of its own).
+	RuleLevels validation.Levels
 }
 
 // Start runs the stack on a fresh embedded database and stops it when the test ends.
@@ -66,7 +113,15 @@ func Start(t testing.TB, opts ...Options) *Server {
 	})
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	so := mongo.DefaultOptions()
-	so.SingleWriter, so.Indexer, so.Logger = true, search.Identifiers{}, quiet
+	scoping := auth.NewIndexer()
+	searchParams, err := searchRegistry()
+	if err != nil {
+		t.Fatalf("search parameters: %v", err)
+	}
+	so.SingleWriter, so.Indexer, so.Logger = true, store.Indexers{search.NewIndexer(searchParams, quiet), scoping, ledger.Indexer{}}, quiet
+	if o.Clock != nil {
+		so.Clock = o.Clock
+	}
 	if o.Store != nil {
 		o.Store(&so)
 	}
@@ -75,19 +130,32 @@ func Start(t testing.TB, opts ...Options) *Server {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { _ = st.Close(context.Background()) })
+	scoping.Attach(st)
 	v, err := pipeline()
+	if o.RuleLevels != nil {
+		v, err = validation.Load(profiles.FS, validation.Options{Levels: o.RuleLevels})
+	}
 	if err != nil {
 		t.Fatalf("validation pipeline: %v", err)
 	}
-	svc := rest.New(st, v, search.NewIdentifiers(st), rest.DefaultOptions())
+	led, ls := startLedger(t, st, o, quiet)
+	svc := rest.New(led.Observe(st), v, search.New(st, searchParams, search.DefaultOptions()), rest.DefaultOptions())
 	ao := api.DefaultOptions()
-	ao.Logger, ao.Ready = quiet, st.Ping
+	ao.Logger, ao.Ready, ao.Ledger = quiet, st.Ping, led
+	if ao.Conformance, err = guide(); err != nil {
+		t.Fatalf("implementation guide: %v", err)
+	}
 	if o.MaxBody > 0 {
 		ao.MaxBody = o.MaxBody
 	}
-	hs := httptest.NewServer(api.New(svc, ao))
+	hs := httptest.NewUnstartedServer(nil)
+	srv := &Server{URL: "http://" + hs.Listener.Addr().String(), Store: st, Dir: o.Dir, DBURI: db.URI(), Ledger: led, LedgerStore: ls}
+	srv.secure(t, o, quiet)
+	ao.Security = srv.Security
+	hs.Config.Handler, hs.Config.MaxHeaderBytes = api.New(svc, ao), 64<<10
+	hs.Start()
 	t.Cleanup(hs.Close)
-	return &Server{URL: hs.URL, Store: st, Dir: o.Dir, DBURI: db.URI()}
+	return srv
 }
 
 // Response is a response read in full.
@@ -147,4 +215,39 @@ func (s *Server) Do(t testing.TB, method, path string, body any, headers ...stri
 		t.Fatalf("read response: %v", err)
 	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// startLedger runs the ledger over st until the test ends (it stops before the store closes).
+func startLedger(t testing.TB, st *mongo.Store, o Options, log *slog.Logger) (*ledger.Ledger, *mongo.Ledger) {
+	t.Helper()
+	pack := o.Pack
+	if pack == nil {
+		var err error
+		if pack, err = defaultPack(); err != nil {
+			t.Fatalf("rule pack: %v", err)
+		}
+	}
+	ls, err := mongo.NewLedger(context.Background(), st)
+	if err != nil {
+		t.Fatalf("open ledger: %v", err)
+	}
+	lo := ledger.DefaultOptions()
+	lo.SingleWriter, lo.Logger = true, log
+	if o.Clock != nil {
+		lo.Clock = o.Clock
+	}
+	if o.Ledger != nil {
+		o.Ledger(&lo)
+	}
+	led := ledger.New(st, ls, pack, lo)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- led.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("ledger: %v", err)
+		}
+	})
+	return led, ls
 }

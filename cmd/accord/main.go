@@ -30,6 +30,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch verb {
 	case "serve":
 		return serve(ctx, args, getenv, stdout, stderr, listening)
+	case "token":
+		return token(ctx, args, getenv, stdout, stderr)
+	case "validate":
+		return validateFiles(ctx, args, getenv, stdout, stderr)
+	case "igpack":
+		return igpack(args, stdout, stderr)
+	case "ledger":
+		return ledgerVerb(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "accord", version)
 		return nil
@@ -46,6 +54,10 @@ var version = "dev"
 const usage = `accord: the FHIR R4 service of the South East London interface Consensus
 
   accord [serve] [flags]   run the service (the default); accord serve -h lists the flags
+  accord token [flags]     print an access token of the development client (embedded database, auth on)
+  accord validate FILE|DIR… validate resources and Bundles offline against the Accord implementation guide
+  accord igpack [-o FILE]  write the implementation guide as a FHIR NPM package (.tgz)
+  accord ledger verify     recompute the ledger's hash chain and report its first broken link (service stopped)
   accord version           print the version
   accord help              print this help
 

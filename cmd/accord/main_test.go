@@ -105,7 +105,7 @@ func request(t *testing.T, method, url, body string) (int, string) {
 
 func TestServe_SIGTERM_FinishesInFlightAndDataSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
-	p := startAccord(t, "ACCORD_DATA_DIR="+dir)
+	p := startAccord(t, "ACCORD_DATA_DIR="+dir, "ACCORD_AUTH=off")
 	for _, path := range []string{"/healthz", "/readyz", "/metadata"} {
 		if status, body := request(t, "GET", p.base+path, ""); status != 200 {
 			t.Errorf("GET %s = %d %s", path, status, body)
@@ -149,7 +149,7 @@ func TestServe_SIGTERM_FinishesInFlightAndDataSurvivesRestart(t *testing.T) {
 		t.Fatalf("the transaction finished before SIGTERM (%v early): make it larger", signalled.Sub(r.at))
 	}
 
-	p = startAccord(t, "ACCORD_DATA_DIR="+dir)
+	p = startAccord(t, "ACCORD_DATA_DIR="+dir, "ACCORD_AUTH=off")
 	defer p.stop(t)
 	status, body = request(t, "GET", p.base+"/Patient/keep", "")
 	if status != 200 || !strings.Contains(body, `"valueDecimal":1.50`) {

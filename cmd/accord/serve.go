@@ -14,10 +14,13 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/accord-fhir/accord/api"
+	"github.com/accord-fhir/accord/internal/auth"
 	"github.com/accord-fhir/accord/internal/config"
 	"github.com/accord-fhir/accord/internal/embeddb"
+	"github.com/accord-fhir/accord/internal/ledger"
 	"github.com/accord-fhir/accord/internal/rest"
 	"github.com/accord-fhir/accord/internal/search"
+	"github.com/accord-fhir/accord/internal/store"
 	"github.com/accord-fhir/accord/internal/store/mongo"
 )
 
@@ -28,6 +31,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("configuration: %w", err)
 	}
 	log := newLogger(cfg.LogLevel, stderr)
+	files := &secrets{}
+	if !cfg.AuthOff() {
+		if files, err = loadSecrets(cfg); err != nil {
+			return err
+		}
+	}
+	tlsConfig, err := loadTLS(cfg)
+	if err != nil {
+		return err
+	}
+	pack, err := loadPack(cfg)
+	if err != nil {
+		return err
+	}
 
 	uri, where := cfg.MongoURI, "MongoDB"
 	if uri == "" {
@@ -40,52 +57,82 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	storeOpts := mongo.DefaultOptions()
 	storeOpts.Database, storeOpts.SingleWriter, storeOpts.Logger = cfg.Database, cfg.MongoURI == "", log
-	storeOpts.Indexer = search.Identifiers{}
+	scoping := auth.NewIndexer()
+	searchParams, err := searchParameters()
+	if err != nil {
+		return err
+	}
+	storeOpts.Indexer = store.Indexers{search.NewIndexer(searchParams, log), scoping, ledger.Indexer{}}
 	st, err := mongo.Open(ctx, uri, storeOpts)
 	if err != nil {
 		return fmt.Errorf("open the store on %s: %w", where, err)
 	}
+	scoping.Attach(st)
 	defer func() {
 		if err := st.Close(context.Background()); err != nil {
 			log.Error("closing the store", "err", err)
 		}
 	}()
 
-	v, err := validators()
+	v, guide, err := validators(cfg.RuleLevels, cfg.RuleLevelsFile)
 	if err != nil {
 		return err
 	}
-	svc := rest.New(st, v, search.NewIdentifiers(st), rest.DefaultOptions())
+	led, err := newLedger(ctx, cfg, st, pack, log)
+	if err != nil {
+		return err
+	}
+	svc := rest.New(led.Observe(st), v, search.New(st, searchParams, searchOptions(cfg)), rest.DefaultOptions())
 	apiOpts := api.DefaultOptions()
+	apiOpts.Ledger = led
 	apiOpts.BaseURL, apiOpts.MaxBody, apiOpts.Ready, apiOpts.Logger, apiOpts.Version = cfg.BaseURL, cfg.MaxBody, st.Ping, log, version
+	apiOpts.Conformance = guide
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	srv := &http.Server{Handler: api.New(svc, apiOpts), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
 	base := cfg.BaseURL
 	if base == "" {
 		base = "http://" + ln.Addr().String()
+		if tlsConfig != nil {
+			base = "https://" + ln.Addr().String()
+		}
 	}
+	sec, err := newSecurity(ctx, cfg, files, st, base, log)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	defer sec.close(log)
+	apiOpts.Security = sec.Security
+	srv := &http.Server{Handler: api.New(svc, apiOpts), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10,
+		TLSConfig: tlsConfig, IdleTimeout: 2 * time.Minute}
 	fmt.Fprintf(stdout, "Accord is serving FHIR R4 at %s/ (on %s)\n", base, where)
+	announce(cfg, files, base, stdout, stderr)
 	if listening != nil {
 		listening(ln.Addr().String())
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
+	// The ledger stops after the last request: it processes what they committed.
+	ledgerCtx, stopLedger := context.WithCancel(context.Background())
+	defer stopLedger()
+	g.Go(func() error { return led.Run(ledgerCtx) })
 	g.Go(func() error {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		if err := serveOn(srv, ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serve: %w", err)
 		}
 		return nil
 	})
 	g.Go(func() error { return st.Maintain(gctx, cfg.RecoverInterval) })
+	g.Go(func() error { return sec.run(gctx) })
 	g.Go(func() error {
 		<-gctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 		defer cancel()
 		log.Info("shutting down: finishing in-flight requests")
+		defer stopLedger()
 		return srv.Shutdown(sctx)
 	})
 	return g.Wait()

@@ -63,7 +63,11 @@ func codingIn(set *codeSet, c map[string]any) (checked, in bool, diagnostics str
 }
 
 func (w *walker) badCode(el *element, diagnostics string) {
-	w.report(fhir.IssueCodeInvalid, fhir.SeverityError, "",
-		fmt.Sprintf("%s: the code is not in the required value set %s", el.path, el.bindingURL),
+	strength := "required"
+	if el.bindingSeverity == fhir.SeverityWarning {
+		strength = "extensible"
+	}
+	w.report(fhir.IssueCodeInvalid, el.bindingSeverity, "", el.clause,
+		fmt.Sprintf("%s: the code is not in the %s value set %s", el.path, strength, el.bindingURL),
 		diagnostics+" is not in "+el.bindingURL)
 }

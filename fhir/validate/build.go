@@ -18,6 +18,7 @@ type builder struct {
 	byURL     map[string]*typeDef // core types and profiles by canonical URL
 	profiles  map[string]*typeDef // profiles reduced to their differences from the core, by canonical URL
 	elements  []*element
+	sliced    []*element        // elements with slices, compiled once every tree is built
 	unchecked map[string]string // value set URL → why its bindings are not checked
 }
 
@@ -28,8 +29,11 @@ func build(defs *definitions) (*builder, error) {
 	var core, profiles []*resource
 	for _, url := range sortedKeys(defs.structures) {
 		sd := defs.structures[url]
-		td := &typeDef{name: sd.Type, url: url, kind: sd.Kind, profile: sd.Derivation == "constraint",
-			abstract: sd.Abstract}
+		td := &typeDef{name: sd.Type, url: url, base: sd.BaseDefinition, kind: sd.Kind,
+			profile: sd.Derivation == "constraint", abstract: sd.Abstract}
+		if td.profile {
+			td.appliesWhen = appliesWhen(sd.Extension)
+		}
 		b.byURL[url] = td
 		if td.profile {
 			profiles = append(profiles, sd)
@@ -50,6 +54,9 @@ func build(defs *definitions) (*builder, error) {
 		}
 	}
 	if err := b.buildProfiles(profiles); err != nil {
+		return nil, err
+	}
+	if err := b.compileSlicings(); err != nil {
 		return nil, err
 	}
 	b.mergeConstraints()
@@ -81,34 +88,38 @@ func (b *builder) buildProfiles(profiles []*resource) error {
 	return nil
 }
 
-// tree builds td's element tree from a snapshot, whose elements come parents first.
+// tree builds td's element tree from a snapshot, whose elements come parents first. Elements are matched to
+// their parents by id, so that the elements below a slice ("Task.extension:due.url") go to the slice.
 func (b *builder) tree(td *typeDef, elems []elementDefinition) error {
 	if len(elems) == 0 || elems[0].Path != td.name {
 		return fmt.Errorf("structure definition %s: snapshot does not start with %s", td.url, td.name)
 	}
-	byPath := make(map[string]*element, len(elems))
+	byID := make(map[string]*element, len(elems))
 	var refs [][2]*element // element with a content reference, and its parent
 	for i := range elems {
 		ed := &elems[i]
-		if ed.SliceName != "" { // a slicing without slices (extensions, by url) constrains nothing
-			return fmt.Errorf("structure definition %s element %s: slicing is not supported", td.url, ed.ID)
-		}
+		id := elementID(ed)
 		el, err := b.element(td, ed)
 		if err != nil {
 			return err
 		}
-		byPath[ed.Path] = el
+		byID[id] = el
 		if i == 0 {
 			td.root = el
 			continue
 		}
-		cut := strings.LastIndexByte(ed.Path, '.')
-		parent := byPath[ed.Path[:max(cut, 0)]]
+		if ed.SliceName != "" {
+			if err := b.addSlice(td, byID, id, el, ed.SliceName); err != nil {
+				return err
+			}
+			continue
+		}
+		parent := byID[id[:max(strings.LastIndexByte(id, '.'), 0)]]
 		if parent == nil {
-			return fmt.Errorf("structure definition %s element %s: no parent element", td.url, ed.Path)
+			return fmt.Errorf("structure definition %s element %s: no parent element", td.url, id)
 		}
 		if parent.children == nil {
-			parent.children = &childSet{byKey: map[string]keyRef{}, byName: map[string]*element{}}
+			parent.children = newChildSet()
 		}
 		if el.contentRef != "" {
 			refs = append(refs, [2]*element{el, parent}) // added once its types are known
@@ -116,9 +127,71 @@ func (b *builder) tree(td *typeDef, elems []elementDefinition) error {
 		}
 		parent.children.add(el)
 	}
-	for _, ref := range refs {
-		if err := resolveRef(td, ref[0], ref[1], byPath); err != nil {
+	if len(refs) > 0 {
+		byPath := byPathOf(byID)
+		for _, ref := range refs {
+			if err := resolveRef(td, ref[0], ref[1], byPath); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// elementID returns the id of an element definition, derived from its path and slice name when absent.
+func elementID(ed *elementDefinition) string {
+	switch {
+	case ed.ID != "":
+		return ed.ID
+	case ed.SliceName != "":
+		return ed.Path + ":" + ed.SliceName
+	}
+	return ed.Path
+}
+
+// byPathOf indexes the elements that are not inside slices by path (their id is their path).
+func byPathOf(byID map[string]*element) map[string]*element {
+	out := make(map[string]*element, len(byID))
+	for id, el := range byID {
+		if !strings.ContainsRune(id, ':') {
+			out[id] = el
+		}
+	}
+	return out
+}
+
+// addSlice adds the slice element el, whose id is "<sliced id>:<name>", to the slicing of the element it slices.
+// Extensions are sliced by url unless the definition says otherwise.
+func (b *builder) addSlice(td *typeDef, byID map[string]*element, id string, el *element, name string) error {
+	base, ok := strings.CutSuffix(id, ":"+name)
+	sliced := byID[base]
+	switch {
+	case !ok || strings.ContainsRune(name, '/'):
+		return fmt.Errorf("structure definition %s element %s: re-slicing is not supported", td.url, id)
+	case sliced == nil:
+		return fmt.Errorf("structure definition %s element %s: no sliced element %s", td.url, id, base)
+	case sliced.choice:
+		return fmt.Errorf("structure definition %s element %s: slicing of choice types is not supported", td.url, id)
+	case sliced.slicing == nil && (sliced.name == "extension" || sliced.name == "modifierExtension"):
+		sliced.slicing = defaultExtensionSlicing()
+	case sliced.slicing == nil:
+		return fmt.Errorf("structure definition %s element %s: slice of an element without slicing", td.url, id)
+	}
+	sliced.slicing.slices = append(sliced.slicing.slices, &slice{name: name, el: el})
+	b.sliced = append(b.sliced, sliced)
+	return nil
+}
+
+// compileSlicings resolves the discriminator values of every slice, once all trees are built (an extension
+// slice's value comes from the extension's definition), and lists the elements with required slices in their
+// parents, so that an absent element is reported.
+func (b *builder) compileSlicings() error {
+	for _, el := range b.sliced {
+		if err := el.slicing.compile(el); err != nil {
 			return err
+		}
+		if el.parent != nil && el.slicing.requiredSlices() && !slices.Contains(el.parent.sliced, el) {
+			el.parent.sliced = append(el.parent.sliced, el)
 		}
 	}
 	return nil
@@ -147,7 +220,14 @@ func resolveRef(td *typeDef, el, parent *element, byPath map[string]*element) er
 // element indexes one ElementDefinition of td.
 func (b *builder) element(td *typeDef, ed *elementDefinition) (*element, error) {
 	el := &element{path: ed.Path, max: -1, checkMin: true, checkMax: true, contentRef: ed.ContentReference,
-		fixed: ed.Fixed, pattern: ed.Pattern}
+		fixed: ed.Fixed, pattern: ed.Pattern, clause: extensionCode(ed.Extension, ClauseExtension)}
+	if ed.Slicing != nil && ed.SliceName == "" {
+		sl, err := newSlicing(ed.Slicing, elementID(ed))
+		if err != nil {
+			return nil, fmt.Errorf("structure definition %s: %w", td.url, err)
+		}
+		el.slicing = sl
+	}
 	el.name = ed.Path[strings.LastIndexByte(ed.Path, '.')+1:]
 	el.name, el.choice = strings.CutSuffix(el.name, "[x]")
 	if ed.Min != nil {
@@ -178,7 +258,7 @@ func (b *builder) element(td *typeDef, ed *elementDefinition) (*element, error) 
 		el.types = append(el.types, et)
 	}
 	for _, c := range ed.Constraint {
-		el.constraints = append(el.constraints, newConstraint(c))
+		el.constraints = append(el.constraints, newConstraint(c, el.clause))
 	}
 	if err := b.bind(el, ed.Binding); err != nil {
 		return nil, fmt.Errorf("structure definition %s element %s: %w", td.url, ed.Path, err)
@@ -199,9 +279,18 @@ func kindOf(def *typeDef) typeKind {
 	return kindComplex
 }
 
-// bind expands a required binding; one that cannot be expanded is recorded and not checked.
+// bind expands a required binding, or an extensible one that carries a clause (its codes outside the value set
+// are then warnings); one that cannot be expanded is recorded and not checked.
 func (b *builder) bind(el *element, bd *binding) error {
-	if bd == nil || bd.Strength != "required" || bd.ValueSet == "" {
+	if bd == nil || bd.ValueSet == "" {
+		return nil
+	}
+	switch {
+	case bd.Strength == "required":
+		el.bindingSeverity = fhir.SeverityError
+	case bd.Strength == "extensible" && el.clause != "":
+		el.bindingSeverity = fhir.SeverityWarning
+	default:
 		return nil
 	}
 	el.bindingURL, _, _ = strings.Cut(bd.ValueSet, "|")
@@ -214,18 +303,52 @@ func (b *builder) bind(el *element, bd *binding) error {
 	return err
 }
 
-func newConstraint(c constraintDef) constraint {
-	k := constraint{key: c.Key, human: c.Human, expr: c.Expression, severity: fhir.SeverityError}
+// newConstraint indexes one constraint; its clause is its own consensus-clause extension, or the element's.
+func newConstraint(c constraintDef, clause string) constraint {
+	k := constraint{key: c.Key, human: c.Human, expr: c.Expression, severity: fhir.SeverityError,
+		clause: extensionCode(c.Extension, ClauseExtension)}
+	if k.clause == "" {
+		k.clause = clause
+	}
 	if c.Severity == "warning" {
 		k.severity = fhir.SeverityWarning
 	}
-	switch c.Key {
-	case "ele-1":
-		k.native = nativeEle1
-	case "ext-1":
-		k.native = nativeExt1
-	}
+	k.native = nativeFor(c.Key, c.Expression)
 	return k
+}
+
+// nativeFor says how a core constraint is checked in Go, matching on key and expression so that a profile
+// reusing a key with another expression goes to the evaluator.
+func nativeFor(key, expr string) nativeCheck {
+	switch {
+	case key == "ele-1":
+		return nativeEle1
+	case key == "ext-1":
+		return nativeExt1
+	case key == "dom-6" && expr == "text.`div`.exists()":
+		return nativeDom6
+	case key == "ref-1" && strings.HasPrefix(expr, "reference.startsWith('#').not() or "):
+		return nativeRef1
+	case (key == "dom-2" || key == "dom-3" || key == "dom-4" || key == "dom-5") && strings.HasPrefix(expr, "contained."):
+		return nativeNoContained
+	}
+	return nativeNone
+}
+
+// appliesWhen returns the expression of a profile's applies-when extension: "" when the profile has none (it
+// applies only when named), "true" when the extension has no expression (it applies to its whole type).
+func appliesWhen(exts []extensionDef) string {
+	for _, e := range exts {
+		if e.URL != AppliesWhenExtension {
+			continue
+		}
+		if e.ValueExpression == nil || strings.TrimSpace(e.ValueExpression.Expression) == "" {
+			return "true"
+		}
+		// An empty result means the profile does not apply (an invariant would hold).
+		return "iif(" + e.ValueExpression.Expression + ", true, false)"
+	}
+	return ""
 }
 
 // mergeConstraints gives each type of each element the constraints of the element and of the type's root

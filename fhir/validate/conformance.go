@@ -11,9 +11,10 @@ import (
 // StructureDefinition, ValueSet, CodeSystem and Bundle do not clash, so one struct holds any of them.
 // See https://hl7.org/fhir/R4/structuredefinition.html, valueset.html and codesystem.html.
 type resource struct {
-	ResourceType string `json:"resourceType"`
-	URL          string `json:"url"`
-	Version      string `json:"version"`
+	ResourceType string         `json:"resourceType"`
+	URL          string         `json:"url"`
+	Version      string         `json:"version"`
+	Extension    []extensionDef `json:"extension"`
 
 	// StructureDefinition
 	Kind           string       `json:"kind"`
@@ -55,12 +56,35 @@ type plainElement struct {
 	ID               string          `json:"id"`
 	Path             string          `json:"path"`
 	SliceName        string          `json:"sliceName"`
+	Slicing          *slicingDef     `json:"slicing"`
 	Min              *int            `json:"min"`
 	Max              string          `json:"max"`
 	ContentReference string          `json:"contentReference"`
 	Type             []typeRef       `json:"type"`
 	Binding          *binding        `json:"binding"`
 	Constraint       []constraintDef `json:"constraint"`
+	Extension        []extensionDef  `json:"extension"`
+}
+
+// slicingDef is ElementDefinition.slicing. See https://hl7.org/fhir/R4/profiling.html#slicing.
+type slicingDef struct {
+	Discriminator []struct {
+		Type string `json:"type"`
+		Path string `json:"path"`
+	} `json:"discriminator"`
+	Rules   string `json:"rules"`
+	Ordered bool   `json:"ordered"`
+}
+
+// extensionDef is the part of an extension on a definition the validator reads: Accord's consensus-clause
+// (valueCode) and applies-when (valueExpression).
+type extensionDef struct {
+	URL             string `json:"url"`
+	ValueCode       string `json:"valueCode"`
+	ValueExpression *struct {
+		Language   string `json:"language"`
+		Expression string `json:"expression"`
+	} `json:"valueExpression"`
 }
 
 type typeRef struct {
@@ -74,11 +98,22 @@ type binding struct {
 }
 
 type constraintDef struct {
-	Key        string `json:"key"`
-	Severity   string `json:"severity"`
-	Human      string `json:"human"`
-	Expression string `json:"expression"`
-	Source     string `json:"source"`
+	Key        string         `json:"key"`
+	Severity   string         `json:"severity"`
+	Human      string         `json:"human"`
+	Expression string         `json:"expression"`
+	Source     string         `json:"source"`
+	Extension  []extensionDef `json:"extension"`
+}
+
+// extensionCode returns the valueCode of the extension url in exts, "" when absent.
+func extensionCode(exts []extensionDef, url string) string {
+	for _, e := range exts {
+		if e.URL == url {
+			return e.ValueCode
+		}
+	}
+	return ""
 }
 
 // UnmarshalJSON decodes an ElementDefinition, collecting fixed[x] and pattern[x], whose JSON names vary with

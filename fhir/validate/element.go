@@ -6,10 +6,15 @@ import "github.com/accord-fhir/accord/fhir"
 type typeDef struct {
 	name     string // the type described: "Task", "HumanName", "string"
 	url      string
+	base     string // the canonical URL of the base definition
 	kind     string // primitive-type, complex-type, resource or logical
 	profile  bool   // derivation constraint
 	abstract bool
 	root     *element
+	// appliesWhen is the FHIRPath expression of a profile's applies-when extension: the profile applies to
+	// every resource of its type for which it is true ("true" for all of them); "" when the profile applies
+	// only when named in meta.profile.
+	appliesWhen string
 }
 
 // element is one ElementDefinition, ready for validation.
@@ -22,12 +27,21 @@ type element struct {
 	types  []elemType
 	// children are the elements defined below this one: a backbone element's, or those a profile constrains
 	// inside a datatype. When nil, an item's children are those of its type.
-	children    *childSet
-	binding     *codeSet // a required binding that could be expanded
-	bindingURL  string
-	fixed       any
-	pattern     any
-	constraints []constraint
+	children   *childSet
+	binding    *codeSet // a required binding that could be expanded
+	bindingURL string
+	fixed      any
+	pattern    any
+	// bindingSeverity is the severity of a code outside the binding: error for a required binding, warning for
+	// an extensible one that a profile checks because it carries a clause.
+	bindingSeverity fhir.Severity
+	constraints     []constraint
+	// clause is the Consensus clause this element's rules enforce (the consensus-clause extension), "" for none.
+	clause string
+	// slicing is the element's slicing with its slices; nil when not sliced or when no slice is defined.
+	slicing *slicing
+	// parent is the child set that holds the element (nil for a root or a slice).
+	parent *childSet
 	// In a profile, only what differs from the core definitions is checked (the core step checks the rest);
 	// these say whether min and max are such differences. They are true in core definitions.
 	checkMin, checkMax bool
@@ -60,6 +74,8 @@ type childSet struct {
 	byKey    map[string]keyRef
 	byName   map[string]*element
 	required []*element // min > 0
+	choices  []*element // choice elements, to recognise the types a profile does not allow
+	sliced   []*element // elements with a slice whose min > 0
 }
 
 // keyRef resolves a JSON name to its element and the index of its type.
@@ -68,8 +84,16 @@ type keyRef struct {
 	typ int
 }
 
+func newChildSet() *childSet {
+	return &childSet{byKey: map[string]keyRef{}, byName: map[string]*element{}}
+}
+
 func (cs *childSet) add(el *element) {
+	el.parent = cs
 	cs.byName[el.name] = el
+	if el.choice {
+		cs.choices = append(cs.choices, el)
+	}
 	for i, t := range el.types {
 		cs.byKey[t.key] = keyRef{el, i}
 	}
@@ -84,6 +108,7 @@ type constraint struct {
 	human    string
 	expr     string
 	severity fhir.Severity
+	clause   string // the Consensus clause the constraint enforces, "" for none
 	native   nativeCheck
 }
 
@@ -95,6 +120,11 @@ const (
 	nativeNone nativeCheck = iota
 	nativeEle1             // hasValue() or (children().count() > id.count())
 	nativeExt1             // extension.exists() != value.exists()
+	// The following are evaluated through the evaluator only when a cheap test cannot settle them: dom-2 to
+	// dom-5 hold for a resource without contained resources, ref-1 for a reference not starting with "#".
+	nativeNoContained // dom-2 … dom-5
+	nativeDom6        // text.`div`.exists()
+	nativeRef1        // reference.startsWith('#').not() or …
 )
 
 // childrenOf returns the children of an item of type t at el, or nil when it has none.

@@ -7,33 +7,60 @@ import (
 	"github.com/accord-fhir/accord/fhir"
 )
 
-// check evaluates constraints on node (empty tells ele-1 that the node has neither value nor children).
-// A failed constraint is an invariant issue of the constraint's severity; one the evaluator cannot evaluate is
-// a processing warning, so that a gap in the FHIRPath engine does not refuse valid resources.
+// check evaluates constraints on node, of FHIR type typ (with ext, the id and extensions of a primitive); empty
+// tells ele-1 that the node has neither value nor children. A failed constraint is an invariant issue of the
+// constraint's severity, carrying its clause; one the evaluator cannot evaluate is a processing warning without
+// clause, so that a gap in the FHIRPath engine neither refuses valid resources nor counts as a finding.
 // See https://hl7.org/fhir/R4/conformance-rules.html#constraints.
-func (w *walker) check(cs []constraint, node any, empty bool) {
+func (w *walker) check(cs []constraint, node any, typ string, ext fhir.Object, empty bool) {
+	var last *constraint // the last evaluated: txt-1 and txt-2 are both htmlChecks() on the same node
+	var lastOK bool
+	var lastErr error
 	for i := range cs {
 		c := &cs[i]
-		var ok bool
+		ok, settled := c.native.settle(node, empty)
 		var err error
-		switch c.native {
-		case nativeEle1:
-			ok = !empty
-		case nativeExt1:
-			ok = extensionXorValue(node)
+		switch {
+		case settled:
+		case last != nil && last.expr == c.expr:
+			ok, err = lastOK, lastErr
 		default:
 			ok, err = w.invariants.EvaluateInvariant(Invariant{Key: c.key, Expression: c.expr, Context: node,
-				Resource: w.res, RootResource: w.root})
+				Type: typ, Extension: ext, Resource: w.res, RootResource: w.root})
+			last, lastOK, lastErr = c, ok, err
 		}
 		switch {
 		case err != nil:
-			w.report(fhir.IssueProcessing, fhir.SeverityWarning, "",
+			w.report(fhir.IssueProcessing, fhir.SeverityWarning, "", noClause,
 				fmt.Sprintf("Constraint %s could not be evaluated", c.key), err.Error())
 		case !ok:
-			w.report(fhir.IssueInvariant, c.severity, "",
+			w.report(fhir.IssueInvariant, c.severity, "", c.clause,
 				fmt.Sprintf("Constraint %s failed: %s", c.key, c.human), c.expr)
 		}
 	}
+}
+
+// settle checks a constraint in Go when it can: it returns the result and whether it is settled, or false
+// when the evaluator must decide.
+func (n nativeCheck) settle(node any, empty bool) (ok, settled bool) {
+	switch n {
+	case nativeEle1:
+		return !empty, true
+	case nativeExt1:
+		return extensionXorValue(node), true
+	case nativeNoContained:
+		o, _ := node.(map[string]any)
+		return true, o["contained"] == nil
+	case nativeDom6:
+		o, _ := node.(map[string]any)
+		text, _ := o["text"].(map[string]any)
+		return text["div"] != nil, true
+	case nativeRef1:
+		o, _ := node.(map[string]any)
+		ref, _ := o["reference"].(string)
+		return true, !strings.HasPrefix(ref, "#")
+	}
+	return false, false
 }
 
 // emptyObject reports whether an element object has nothing but an id (ele-1 fails).
@@ -46,18 +73,19 @@ func emptyObject(o map[string]any) bool {
 	return true
 }
 
-// hasExtension reports whether the primitive at index of t (-1 when not in an array) has an id or extensions
-// in its "_name" sibling.
-func hasExtension(parent map[string]any, t *elemType, index int) bool {
+// extensionOf returns the id and extensions of the primitive at index of t (-1 when not in an array): its
+// item in the "_name" sibling, nil when it has none.
+func extensionOf(parent map[string]any, t *elemType, index int) fhir.Object {
 	sib := parent[t.ext]
 	if index >= 0 {
 		list, _ := sib.([]any)
 		if index >= len(list) {
-			return false
+			return nil
 		}
 		sib = list[index]
 	}
-	return sib != nil
+	o, _ := sib.(map[string]any)
+	return o
 }
 
 // extensionXorValue is ext-1: an extension has either nested extensions or a value[x], not both.

@@ -197,7 +197,6 @@ func TestNew_BadDefinitions_Error(t *testing.T) {
 		files []string
 		want  string
 	}{
-		{name: "slicing", dirs: []string{"sliced"}, want: "slicing is not supported"},
 		{name: "file matched twice is read once", dirs: []string{"profiles"}, files: []string{"test/profiles/*.json"}},
 		{name: "url defined twice", dirs: []string{"profiles", "duplicate"}, want: "is defined twice"},
 		{name: "no file matches", files: []string{"r4/nothing-*.json"}, want: "no file matches"},

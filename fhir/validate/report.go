@@ -9,29 +9,65 @@ import (
 	"github.com/accord-fhir/accord/fhir"
 )
 
-// report adds an issue at the current location, or at its child when child is not empty. Details name
-// definitions only; anything taken from the resource goes to diagnostics.
-func (w *walker) report(code fhir.IssueType, sev fhir.Severity, child, details, diagnostics string) {
-	if w.profile != "" {
-		details += " (profile " + w.profile + ")"
+// report adds an issue at the current location, or at its child when child is not empty, for the Consensus
+// clause (the walker's current clause when empty). Details name definitions only; anything taken from the
+// resource goes to diagnostics.
+func (w *walker) report(code fhir.IssueType, sev fhir.Severity, child, clause, details, diagnostics string) {
+	switch clause {
+	case "":
+		clause = w.clause
+	case noClause:
+		clause = ""
+	}
+	if clause != "" {
+		details += " (Consensus clause " + clause + ")"
 	}
 	w.issues = append(w.issues, fhir.Issue{Severity: sev, Code: code, Details: details,
-		Diagnostics: diagnostics, Expression: []string{w.expression(child)}})
+		Diagnostics: diagnostics, Expression: []string{w.expression(child)}, Clause: clause})
 }
 
+// noClause marks an issue that never carries a clause, even inside a slice that has one.
+const noClause = "-"
+
 func (w *walker) missing(el *element) {
-	w.report(fhir.IssueRequired, fhir.SeverityError, el.name,
+	w.report(fhir.IssueRequired, fhir.SeverityError, el.name, el.clause,
 		fmt.Sprintf("%s: minimum required = %d, but only found 0", el.path, el.min), "")
 }
 
 func (w *walker) tooMany(el *element, count int) {
-	w.report(fhir.IssueStructure, fhir.SeverityError, "",
+	w.report(fhir.IssueStructure, fhir.SeverityError, "", el.clause,
 		fmt.Sprintf("%s: maximum allowed = %d, but found %d", el.path, el.max, count), "")
 }
 
 func (w *walker) twoTypes(el *element) {
-	w.report(fhir.IssueStructure, fhir.SeverityError, el.name,
+	w.report(fhir.IssueStructure, fhir.SeverityError, el.name, el.clause,
 		fmt.Sprintf("%s: only one type is allowed, but found values of several types", el.path), "")
+}
+
+// typeNotAllowed reports a value of a type the profile removed from a choice element.
+func (w *walker) typeNotAllowed(el *element, key string) {
+	w.report(fhir.IssueStructure, fhir.SeverityError, key, el.clause,
+		fmt.Sprintf("%s: the type of %s is not one the profile allows", el.path, key), "")
+}
+
+// sliceCount reports a slice with fewer or more items than its cardinality allows; child is its expression.
+func (w *walker) sliceCount(el *element, sl *slice, count int) {
+	clause := sl.el.clause
+	if clause == "" {
+		clause = el.clause
+	}
+	code, limit, what := fhir.IssueRequired, sl.el.min, "minimum required"
+	if count > sl.el.min {
+		code, limit, what = fhir.IssueStructure, sl.el.max, "maximum allowed"
+	}
+	w.report(code, fhir.SeverityError, sliceExpression(el, sl), clause,
+		fmt.Sprintf("%s:%s: %s = %d, but found %d", el.path, sl.name, what, limit, count), "")
+}
+
+// unmatched reports an item of a closed slicing that belongs to no slice.
+func (w *walker) unmatched(el *element) {
+	w.report(fhir.IssueStructure, fhir.SeverityError, "", el.clause,
+		fmt.Sprintf("%s: the item matches none of the slices, and the slicing is closed", el.path), "")
 }
 
 // expression renders the current location as FHIRPath, e.g. Observation.component[1].value.ofType(Quantity),

@@ -13,6 +13,16 @@ import (
 // ErrUnknownProfile is returned by ValidateProfile for a canonical URL that no loaded profile has.
 var ErrUnknownProfile = errors.New("unknown profile")
 
+// Accord's extensions on definitions, read by the validator.
+const (
+	// ClauseExtension (valueCode) on an ElementDefinition or one of its constraints names the Consensus clause
+	// its rules enforce; the issues they raise carry it in fhir.Issue.Clause.
+	ClauseExtension = fhir.CanonicalBase + "/StructureDefinition/consensus-clause"
+	// AppliesWhenExtension (valueExpression, FHIRPath) on a profile says to which resources of its type the
+	// profile applies by what they are, whether or not they name it in meta.profile.
+	AppliesWhenExtension = fhir.CanonicalBase + "/StructureDefinition/applies-when"
+)
+
 // InvariantEvaluator evaluates FHIRPath constraints (invariants) for the validator. EvaluateInvariant returns
 // whether the constraint holds at its context node, and an error when the expression cannot be evaluated (the
 // validator then reports a processing warning, not a failure). It must be safe for concurrent use.
@@ -29,6 +39,11 @@ type Invariant struct {
 	// Context is the node, as decoded JSON: an fhir.Object for a resource, datatype or backbone element, or
 	// the value (string, json.Number, bool, nil) of a primitive.
 	Context any
+	// Type is the FHIR type of Context: a resource type, a datatype ("Period"), a primitive type ("dateTime"),
+	// or for a backbone element its definition path ("Task.restriction").
+	Type string
+	// Extension holds the id and extensions of a primitive Context (its "_name" sibling); nil when none.
+	Extension fhir.Object
 	// Resource (%resource) is the resource holding the node: a contained or Bundle entry resource for the
 	// nodes inside it. RootResource (%rootResource) is the resource that contains Resource when it is
 	// contained, and Resource otherwise.
@@ -56,6 +71,7 @@ func DefaultOptions() Options {
 type Validator struct {
 	core       map[string]*typeDef
 	profiles   map[string]*typeDef
+	byType     map[string][]*typeDef // profiles with an applies-when expression, by resource type
 	invariants InvariantEvaluator
 	unchecked  map[string]string
 }
@@ -72,7 +88,14 @@ func New(defs fs.FS, opts Options) (*Validator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("validate: %w", err)
 	}
-	return &Validator{core: b.core, profiles: b.profiles, invariants: opts.Invariants, unchecked: b.unchecked}, nil
+	v := &Validator{core: b.core, profiles: b.profiles, byType: map[string][]*typeDef{}, invariants: opts.Invariants,
+		unchecked: b.unchecked}
+	for _, url := range sortedKeys(b.profiles) {
+		if td := b.profiles[url]; td.appliesWhen != "" && td.kind == "resource" {
+			v.byType[td.name] = append(v.byType[td.name], td)
+		}
+	}
+	return v, nil
 }
 
 // Validate checks obj against the base definition of its resourceType and returns every issue, sorted by
@@ -84,7 +107,7 @@ func (v *Validator) Validate(obj fhir.Object) []fhir.Issue {
 		return []fhir.Issue{{Severity: fhir.SeverityError, Code: fhir.IssueStructure,
 			Details: "The resourceType is not a concrete R4 resource type", Expression: []string{"resourceType"}}}
 	}
-	return v.run(obj, td, false, "")
+	return v.run(obj, td, false)
 }
 
 // ValidateProfile checks obj against the profile with the canonical url, reporting only what the profile adds
@@ -101,12 +124,19 @@ func (v *Validator) ValidateProfile(obj fhir.Object, url string) ([]fhir.Issue, 
 			Details:    fmt.Sprintf("The profile %s applies to %s resources", url, td.name),
 			Expression: []string{"resourceType"}}}, nil
 	}
-	return v.run(obj, td, true, url), nil
+	issues := v.run(obj, td, true)
+	for i := range issues {
+		issues[i].Details += " (profile " + url + ")"
+	}
+	return issues, nil
 }
 
-func (v *Validator) run(obj fhir.Object, td *typeDef, delta bool, profile string) []fhir.Issue {
+func (v *Validator) run(obj fhir.Object, td *typeDef, delta bool) []fhir.Issue {
 	var buf [32]segment
-	w := walker{core: v.core, invariants: v.invariants, delta: delta, profile: profile, path: buf[:0]}
+	w := walker{core: v.core, profiles: v.profiles, invariants: v.invariants, delta: delta, path: buf[:0]}
+	if delta {
+		w.clause = td.root.clause // a profile's clause applies to its rules that have none
+	}
 	w.path = append(w.path, segment{name: td.name, index: -1})
 	w.resource(obj, td, false)
 	sortIssues(w.issues)

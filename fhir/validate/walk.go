@@ -8,9 +8,10 @@ import (
 // the definition (a string where an object belongs) and unknown elements are left to the JSON schema step.
 type walker struct {
 	core       map[string]*typeDef
+	profiles   map[string]*typeDef // reduced profiles, for the extension definitions of slices
 	invariants InvariantEvaluator
 	delta      bool        // checking a profile: only its differences from the core, no datatypes or nested resources
-	profile    string      // the profile's URL, for the issue details
+	clause     string      // the clause of the slice being walked, for the issues of elements without their own
 	res        fhir.Object // %resource
 	root       fhir.Object // %rootResource
 	path       []segment
@@ -33,7 +34,7 @@ func (w *walker) resource(obj fhir.Object, td *typeDef, contained bool) {
 		w.root = obj
 	}
 	if w.invariants != nil {
-		w.check(td.root.constraints, obj, false)
+		w.check(td.root.constraints, obj, td.name, nil, false)
 	}
 	if td.root.children != nil {
 		w.object(obj, td.root.children)
@@ -53,6 +54,9 @@ func (w *walker) object(obj map[string]any, cs *childSet) {
 		}
 		ref, ok := cs.byKey[name]
 		if !ok {
+			if w.delta && !ext {
+				w.notAllowed(cs, key)
+			}
 			continue
 		}
 		el := ref.el
@@ -76,6 +80,22 @@ func (w *walker) object(obj map[string]any, cs *childSet) {
 	for _, el := range cs.required {
 		if (!w.delta || el.checkMin) && !present(obj, el) {
 			w.missing(el)
+		}
+	}
+	for _, el := range cs.sliced {
+		if !present(obj, el) {
+			w.slices(el, nil, false)
+		}
+	}
+}
+
+// notAllowed reports a property that is the value of a choice element under a type the profile removed
+// (valueString where the profile allows only valueQuantity); other unknown properties are the schema's.
+func (w *walker) notAllowed(cs *childSet, key string) {
+	for _, el := range cs.choices {
+		if len(key) > len(el.name) && key[:len(el.name)] == el.name && 'A' <= key[len(el.name)] && key[len(el.name)] <= 'Z' {
+			w.typeNotAllowed(el, key)
+			return
 		}
 	}
 }
@@ -117,6 +137,90 @@ func (w *walker) property(obj map[string]any, el *element, t *elemType, v any, e
 		w.item(obj, el, t, v, ext, -1)
 	}
 	w.path = w.path[:at]
+	if el.slicing != nil && !ext {
+		if !isList {
+			list = []any{v}
+		}
+		w.slices(el, list, isList)
+	}
+}
+
+// slices matches the items of a sliced element to its slices, walks each item against its slice, and checks
+// the cardinality of every slice. The location is the element's parent; indexed says the items are a JSON array.
+func (w *walker) slices(el *element, items []any, indexed bool) {
+	var buf [8]int
+	counts := buf[:0]
+	if n := len(el.slicing.slices); n <= len(buf) {
+		counts = buf[:n]
+	} else {
+		counts = make([]int, n)
+	}
+	w.path = append(w.path, segment{name: el.name, index: -1})
+	at := len(w.path) - 1
+	for i, item := range items {
+		if indexed {
+			w.path[at].index = i
+		}
+		sl := el.slicing.match(item)
+		if sl == nil {
+			if el.slicing.closed {
+				w.unmatched(el)
+			}
+			continue
+		}
+		for j, s := range el.slicing.slices {
+			if s == sl {
+				counts[j]++
+			}
+		}
+		w.sliceItem(sl, item)
+	}
+	w.path = w.path[:at]
+	for j, sl := range el.slicing.slices { // reported at the parent, with the slice's expression
+		if counts[j] < sl.el.min || (sl.el.max >= 0 && counts[j] > sl.el.max) {
+			w.sliceCount(el, sl, counts[j])
+		}
+	}
+}
+
+// sliceItem walks an item against its slice: the slice's own rules and children, and when the slice is typed
+// with a profile (an extension definition), what that profile adds. Issues without a clause of their own take
+// the slice's, or the extension definition's (the clause of its root element).
+func (w *walker) sliceItem(sl *slice, item any) {
+	o, ok := item.(map[string]any)
+	if !ok {
+		return
+	}
+	clause := w.clause
+	el := sl.el
+	var ext *typeDef // the extension definition the slice is typed with, reduced to what it adds
+	if len(el.types) == 1 && el.types[0].def != nil && el.types[0].def.profile {
+		ext = w.profiles[el.types[0].def.url]
+	}
+	switch {
+	case el.clause != "":
+		w.clause = el.clause
+	case ext != nil && ext.root != nil && ext.root.clause != "":
+		w.clause = ext.root.clause
+	}
+	if len(el.types) > 0 {
+		w.rules(el, &el.types[0], item)
+	}
+	if w.invariants != nil {
+		w.check(el.constraints, o, typeName(el, 0), nil, false)
+	}
+	if el.children != nil {
+		w.object(o, el.children)
+	}
+	if ext != nil && ext.root != nil {
+		if w.invariants != nil {
+			w.check(ext.root.constraints, o, ext.name, nil, false)
+		}
+		if ext.root.children != nil {
+			w.object(o, ext.root.children)
+		}
+	}
+	w.clause = clause
 }
 
 // item walks one value of an element.
@@ -135,7 +239,7 @@ func (w *walker) item(parent map[string]any, el *element, t *elemType, v any, ex
 		}
 		w.rules(el, t, v)
 		if w.invariants != nil {
-			w.check(t.constraints, o, emptyObject(o))
+			w.check(t.constraints, o, typeNameOf(el, t), nil, emptyObject(o))
 		}
 		cs := el.children
 		if !w.delta {
@@ -151,19 +255,20 @@ func (w *walker) item(parent map[string]any, el *element, t *elemType, v any, ex
 			return
 		}
 		if w.invariants != nil {
-			w.check(el.constraints, o, false)
+			w.check(el.constraints, o, td.name, nil, false)
 		}
 		w.resource(o, td, el.name == "contained")
 	default:
 		w.rules(el, t, v)
 		if w.invariants != nil && t.kind == kindPrimitive {
-			w.check(t.constraints, v, v == nil && !hasExtension(parent, t, index))
+			ext := extensionOf(parent, t, index)
+			w.check(t.constraints, v, t.code, ext, v == nil && ext == nil)
 		}
 	}
 }
 
-// rules checks the required binding, fixed value and pattern of el on one value. A null (the place of a
-// primitive that has only extensions, in an array) has nothing to check.
+// rules checks the binding, fixed value and pattern of el on one value. A null (the place of a primitive that
+// has only extensions, in an array) has nothing to check.
 func (w *walker) rules(el *element, t *elemType, v any) {
 	if v == nil {
 		return
@@ -172,11 +277,25 @@ func (w *walker) rules(el *element, t *elemType, v any) {
 		w.checkBinding(el, t, v)
 	}
 	if el.fixed != nil && !equalJSON(el.fixed, v) {
-		w.report(fhir.IssueValue, fhir.SeverityError, "", el.path+": the value is not the fixed value",
+		w.report(fhir.IssueValue, fhir.SeverityError, "", el.clause, el.path+": the value is not the fixed value",
 			fixedDiagnostics("fixed", el.fixed, v))
 	}
 	if el.pattern != nil && !matchesPattern(el.pattern, v) {
-		w.report(fhir.IssueValue, fhir.SeverityError, "", el.path+": the value does not match the pattern",
+		w.report(fhir.IssueValue, fhir.SeverityError, "", el.clause, el.path+": the value does not match the pattern",
 			fixedDiagnostics("pattern", el.pattern, v))
 	}
 }
+
+// typeNameOf is the FHIR type of an item of type t at el, as FHIRPath names it: the datatype, or for a backbone
+// element its definition path (that of the target of a content reference).
+func typeNameOf(el *element, t *elemType) string {
+	if t.code != "BackboneElement" && t.code != "Element" {
+		return t.code
+	}
+	if el.contentRef != "" {
+		return el.contentRef[1:]
+	}
+	return el.path
+}
+
+func typeName(el *element, i int) string { return typeNameOf(el, &el.types[i]) }

@@ -3,6 +3,13 @@
 // those access tokens into a Principal, SMART v1 and v2 system scopes, pseudonymisation of patient identifiers for
 // analysts, and per-client rate limiting.
 //
+// Organisation scoping (Scoping, with the per-type table of ScopingRules) decides what a provider or GP system
+// sees and writes: the organisations a resource names in its owner, requester, sender, recipient, performer …
+// elements (by ODS code, or by reference to an Organization carrying it), and for patient data the patient's
+// registered GP practice. The Indexer writes them at write time into the index field FieldACL, so that searches
+// filter in the query; reads check the resource itself. The Registry puts the clients file above the clients
+// registered through the admin API.
+//
 // The HTTP layer (api/) parses requests, calls Service.Token and Service.Authenticate, puts the Principal in the
 // request context with NewContext, and maps the errors: *OAuthError on the token endpoint, *fhir.Error (login,
 // forbidden) everywhere else.

@@ -32,9 +32,42 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// RecoverInterval is how often unfinished writes are looked for (ACCORD_RECOVER_INTERVAL).
 	RecoverInterval time.Duration
+	// SweepInterval is how often obligations past due are marked breached (ACCORD_SWEEP_INTERVAL, -sweep-interval).
+	SweepInterval time.Duration
+	// RulePack names a rule pack file to load instead of the implementation guide's (ACCORD_RULE_PACK,
+	// -rule-pack); its clause CodeSystem is read relative to it. RuleDurations sets the pack's local durations,
+	// e.g. "result-communication=P10D,referral-first-contact=P21D" (ACCORD_RULE_DURATIONS, -rule-durations).
+	// cmd loads and checks both.
+	RulePack, RuleDurations string
 	// LogLevel is debug, info, warn or error (ACCORD_LOG_LEVEL).
 	LogLevel string
+	// RuleLevels overrides the enforcement level (error, warning or off) of Consensus clauses, e.g.
+	// "2.4=warning,8.3=off" (ACCORD_RULE_LEVELS, -rule-levels); RuleLevelsFile names a file of such entries, one a
+	// line (ACCORD_RULE_LEVELS_FILE, -rule-levels-file). RuleLevels wins over the file. cmd parses both.
+	RuleLevels, RuleLevelsFile string
+	// Auth is "on" (the default) or "off" (ACCORD_AUTH, -auth): off serves every request without a token, as an
+	// administrator, for local development only.
+	Auth string
+	// ClientsFile names the JSON file of the registered clients (ACCORD_CLIENTS_FILE, -clients-file).
+	ClientsFile string
+	// TokenKeyFile names the PEM file of the P-384 keys that sign access tokens, the current key last, shared by
+	// every instance (ACCORD_TOKEN_KEY_FILE, -token-key-file). Required with MONGODB_URI; otherwise a key is
+	// generated and kept under the data directory.
+	TokenKeyFile string
+	// PseudonymKeyFile names the file of the secret that pseudonymises patient identifiers for analysts
+	// (ACCORD_PSEUDONYM_KEY_FILE, -pseudonym-key-file). Required with MONGODB_URI; otherwise generated under the
+	// data directory.
+	PseudonymKeyFile string
+	// RateLimit is the requests per second each client may make, in bursts of twice that (ACCORD_RATE_LIMIT,
+	// -rate-limit); 0 turns the limit off.
+	RateLimit float64
+	// TLSCertFile and TLSKeyFile name the PEM certificate chain and key to serve HTTPS directly
+	// (ACCORD_TLS_CERT_FILE, ACCORD_TLS_KEY_FILE); both or neither.
+	TLSCertFile, TLSKeyFile string
 }
+
+// AuthOff reports whether authentication is turned off.
+func (c Config) AuthOff() bool { return c.Auth == "off" }
 
 // Default returns the defaults.
 func Default() Config {
@@ -45,7 +78,10 @@ func Default() Config {
 		MaxBody:         10 << 20,
 		ShutdownTimeout: 30 * time.Second,
 		RecoverInterval: time.Minute,
+		SweepInterval:   time.Minute,
 		LogLevel:        "info",
+		Auth:            "on",
+		RateLimit:       50,
 	}
 }
 
@@ -64,8 +100,20 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	str(&c.Database, "ACCORD_DB")
 	str(&c.BaseURL, "ACCORD_BASE_URL")
 	str(&c.LogLevel, "ACCORD_LOG_LEVEL")
+	str(&c.RuleLevels, "ACCORD_RULE_LEVELS")
+	str(&c.RuleLevelsFile, "ACCORD_RULE_LEVELS_FILE")
+	str(&c.Auth, "ACCORD_AUTH")
+	str(&c.ClientsFile, "ACCORD_CLIENTS_FILE")
+	str(&c.TokenKeyFile, "ACCORD_TOKEN_KEY_FILE")
+	str(&c.PseudonymKeyFile, "ACCORD_PSEUDONYM_KEY_FILE")
+	str(&c.TLSCertFile, "ACCORD_TLS_CERT_FILE")
+	str(&c.TLSKeyFile, "ACCORD_TLS_KEY_FILE")
+	rateLimit := getenv("ACCORD_RATE_LIMIT")
 	maxBody := getenv("ACCORD_MAX_BODY")
 	shutdown, recover := getenv("ACCORD_SHUTDOWN_TIMEOUT"), getenv("ACCORD_RECOVER_INTERVAL")
+	sweep := getenv("ACCORD_SWEEP_INTERVAL")
+	str(&c.RulePack, "ACCORD_RULE_PACK")
+	str(&c.RuleDurations, "ACCORD_RULE_DURATIONS")
 
 	fs := flag.NewFlagSet("accord serve", flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -75,9 +123,21 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	fs.StringVar(&c.Database, "db", c.Database, "database name (ACCORD_DB)")
 	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public FHIR base URL (ACCORD_BASE_URL)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (ACCORD_LOG_LEVEL)")
+	fs.StringVar(&c.RuleLevels, "rule-levels", c.RuleLevels, "enforcement level per Consensus clause, e.g. 2.4=warning,8.3=off (ACCORD_RULE_LEVELS)")
+	fs.StringVar(&c.RuleLevelsFile, "rule-levels-file", c.RuleLevelsFile, "file of clause=level lines (ACCORD_RULE_LEVELS_FILE)")
 	fs.StringVar(&maxBody, "max-body", maxBody, "largest request body, e.g. 10MB (ACCORD_MAX_BODY)")
 	fs.StringVar(&shutdown, "shutdown-timeout", shutdown, "wait for in-flight requests at shutdown, e.g. 30s (ACCORD_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&recover, "recover-interval", recover, "how often to finish interrupted writes, e.g. 1m (ACCORD_RECOVER_INTERVAL)")
+	fs.StringVar(&sweep, "sweep-interval", sweep, "how often to mark obligations past due as breached, e.g. 1m (ACCORD_SWEEP_INTERVAL)")
+	fs.StringVar(&c.RulePack, "rule-pack", c.RulePack, "rule pack file instead of the built-in South East London Consensus (ACCORD_RULE_PACK)")
+	fs.StringVar(&c.RuleDurations, "rule-durations", c.RuleDurations, "local durations of the rule pack, e.g. result-communication=P10D (ACCORD_RULE_DURATIONS)")
+	fs.StringVar(&c.Auth, "auth", c.Auth, "on, or off for local development only (ACCORD_AUTH)")
+	fs.StringVar(&c.ClientsFile, "clients-file", c.ClientsFile, "JSON file of the registered clients (ACCORD_CLIENTS_FILE)")
+	fs.StringVar(&c.TokenKeyFile, "token-key-file", c.TokenKeyFile, "PEM file of the token signing keys, current last (ACCORD_TOKEN_KEY_FILE)")
+	fs.StringVar(&c.PseudonymKeyFile, "pseudonym-key-file", c.PseudonymKeyFile, "file of the pseudonymisation secret (ACCORD_PSEUDONYM_KEY_FILE)")
+	fs.StringVar(&rateLimit, "rate-limit", rateLimit, "requests per second per client, 0 for no limit (ACCORD_RATE_LIMIT)")
+	fs.StringVar(&c.TLSCertFile, "tls-cert-file", c.TLSCertFile, "PEM certificate chain to serve HTTPS (ACCORD_TLS_CERT_FILE)")
+	fs.StringVar(&c.TLSKeyFile, "tls-key-file", c.TLSKeyFile, "PEM private key to serve HTTPS (ACCORD_TLS_KEY_FILE)")
 	if err := fs.Parse(args); err != nil {
 		return c, fmt.Errorf("flags: %w", err)
 	}
@@ -94,7 +154,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	for _, d := range []struct {
 		name, v string
 		dst     *time.Duration
-	}{{"ACCORD_SHUTDOWN_TIMEOUT", shutdown, &c.ShutdownTimeout}, {"ACCORD_RECOVER_INTERVAL", recover, &c.RecoverInterval}} {
+	}{{"ACCORD_SHUTDOWN_TIMEOUT", shutdown, &c.ShutdownTimeout}, {"ACCORD_RECOVER_INTERVAL", recover, &c.RecoverInterval}, {"ACCORD_SWEEP_INTERVAL", sweep, &c.SweepInterval}} {
 		if d.v == "" {
 			continue
 		}
@@ -103,6 +163,13 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 			errs = append(errs, fmt.Errorf("%s: %q is not a positive duration such as 30s", d.name, d.v))
 		}
 		*d.dst = v
+	}
+	if rateLimit != "" {
+		v, err := strconv.ParseFloat(rateLimit, 64)
+		if err != nil || v < 0 || v > 1e6 {
+			errs = append(errs, fmt.Errorf("ACCORD_RATE_LIMIT: %q is not a number of requests per second (0 for none)", rateLimit))
+		}
+		c.RateLimit = v
 	}
 	if err := c.Validate(); err != nil {
 		errs = append(errs, err)
@@ -138,7 +205,28 @@ func (c Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("ACCORD_LOG_LEVEL: %q is not debug, info, warn or error", c.LogLevel))
 	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, c.validateSecurity()...)...)
+}
+
+// validateSecurity checks the authentication and TLS settings: with MONGODB_URI (several instances), the keys
+// are shared files, not generated ones.
+func (c Config) validateSecurity() []error {
+	var errs []error
+	if c.Auth != "on" && c.Auth != "off" {
+		errs = append(errs, fmt.Errorf("ACCORD_AUTH: %q is not on or off", c.Auth))
+	}
+	if c.MongoURI != "" && c.Auth == "on" {
+		if c.TokenKeyFile == "" {
+			errs = append(errs, errors.New("ACCORD_TOKEN_KEY_FILE: required with MONGODB_URI (every instance signs with the same keys)"))
+		}
+		if c.PseudonymKeyFile == "" {
+			errs = append(errs, errors.New("ACCORD_PSEUDONYM_KEY_FILE: required with MONGODB_URI (every instance pseudonymises alike)"))
+		}
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		errs = append(errs, errors.New("ACCORD_TLS_CERT_FILE and ACCORD_TLS_KEY_FILE: give both, or neither"))
+	}
+	return errs
 }
 
 // ParseSize reads a byte size: a number with an optional KB, MB or GB suffix (powers of 1024).

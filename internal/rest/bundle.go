@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/accord-fhir/accord/fhir"
+	"github.com/accord-fhir/accord/internal/audit"
 	"github.com/accord-fhir/accord/internal/store"
 )
 
@@ -32,7 +33,10 @@ type EntryResult struct {
 	Method   string
 	Outcome  Outcome
 	Resource *fhir.Resource
-	Err      error
+	// Search is the result of a GET entry that searches (Type?criteria); SearchType is its resource type.
+	Search     *SearchPage
+	SearchType string
+	Err        error
 }
 
 // BundleResult is the processing of a batch or transaction: Type is "batch" or "transaction".
@@ -52,6 +56,7 @@ type entry struct {
 	obj         fhir.Object
 	ifMatch     string
 	ifNoneExist url.Values
+	claim       url.Values // the criteria a create under conditions claims (ifNoneExist, or a conditional PUT's)
 	patch       []byte
 	existing    *fhir.Resource
 	noop        bool
@@ -67,6 +72,7 @@ func (s *Service) Bundle(ctx context.Context, body []byte) (BundleResult, error)
 		if err != nil {
 			return BundleResult{}, err
 		}
+		audit.SetInteraction(ctx, kind)
 		if kind == "batch" {
 			return BundleResult{Type: kind, Entries: s.batch(ctx, entries, parseErrs)}, nil
 		}
@@ -77,7 +83,7 @@ func (s *Service) Bundle(ctx context.Context, body []byte) (BundleResult, error)
 		}
 		// A concurrent conditional create holds a claim this transaction needs: settle it and start again from
 		// the request, so that the conditional create finds that resource.
-		if err := s.settleClaim(ctx, held); err != nil {
+		if err := s.settleClaim(ctx, held, s.claimParams(entries, held.Key)); err != nil {
 			return BundleResult{}, err
 		}
 		if attempt == maxBundleAttempts {
@@ -85,6 +91,16 @@ func (s *Service) Bundle(ctx context.Context, body []byte) (BundleResult, error)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// claimParams returns the criteria of the entry that claims key, nil when none does.
+func (s *Service) claimParams(entries []*entry, key string) url.Values {
+	for _, e := range entries {
+		if e != nil && e.claim != nil && s.search.ClaimKey(e.typ, e.claim) == key {
+			return e.claim
+		}
+	}
+	return nil
 }
 
 // maxBundleAttempts bounds the restarts of a transaction that meets held claims.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/accord-fhir/accord/fhir"
 	"github.com/accord-fhir/accord/fhir/jsonpatch"
+	"github.com/accord-fhir/accord/internal/auth"
 	"github.com/accord-fhir/accord/internal/store"
 )
 
@@ -21,7 +22,7 @@ func (s *Service) Patch(ctx context.Context, typ, id string, patch []byte, ifMat
 }
 
 func (s *Service) patchWrite(ctx context.Context, typ, id string, patch []byte, ifMatch string) (store.Write, []fhir.Issue, error) {
-	cur, err := s.Read(ctx, typ, id)
+	cur, err := s.readForWrite(ctx, typ, id, auth.InteractionPatch)
 	if err != nil {
 		return store.Write{}, nil, err
 	}

@@ -5,16 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/accord-fhir/accord/fhir"
+	"github.com/accord-fhir/accord/internal/audit"
+	"github.com/accord-fhir/accord/internal/auth"
 	"github.com/accord-fhir/accord/internal/store"
 )
 
 // Validator checks a resource on every write (and for $validate): the validation pipeline of design.md.
-// Issues carrying a Clause come from the Accord profiles (HTTP 422); other errors are basic FHIR validation (400).
+// Issues carrying a Clause come from the Accord profiles, and errors of code processing from the profile step
+// (an unknown meta.profile): HTTP 422; other errors are basic FHIR validation (400).
 type Validator interface {
 	Validate(ctx context.Context, obj fhir.Object) []fhir.Issue
 }
@@ -25,8 +29,11 @@ type Validator interface {
 type Searcher interface {
 	Match(ctx context.Context, typ string, params url.Values) ([]fhir.Resource, error)
 	ClaimKey(typ string, params url.Values) string
-	// Search runs a search interaction: parameters, paging and result parameters.
-	Search(ctx context.Context, typ string, params url.Values) (SearchPage, error)
+	// Search runs a search interaction: parameters, paging and result parameters. restrict are conditions that
+	// every match must also meet (the caller's organisation scoping, see auth.Visibility.Conds): the searcher adds
+	// them to its query, so that totals and pages count only what the caller may see. The Service checks the
+	// _include and _revinclude resources itself.
+	Search(ctx context.Context, typ string, params url.Values, restrict []store.Cond) (SearchPage, error)
 	// Params lists the search parameters supported for typ, for the CapabilityStatement.
 	Params(typ string) []SearchParam
 }
@@ -70,6 +77,7 @@ type Service struct {
 	validate Validator
 	search   Searcher
 	opts     Options
+	scoping  *auth.Scoping
 }
 
 // New returns a Service over st; v validates every write and s resolves conditional interactions.
@@ -80,7 +88,7 @@ func New(st store.Store, v Validator, s Searcher, opts Options) *Service {
 	if opts.MaxDepth == 0 {
 		opts.MaxDepth = fhir.MaxDepth
 	}
-	return &Service{store: st, validate: v, search: s, opts: opts}
+	return &Service{store: st, validate: v, search: s, opts: opts, scoping: auth.NewScoping(st)}
 }
 
 // Outcome is the result of a write.
@@ -101,7 +109,7 @@ func (s *Service) Read(ctx context.Context, typ, id string) (fhir.Resource, erro
 	if err := checkTypeID(typ, id); err != nil {
 		return fhir.Resource{}, err
 	}
-	return s.store.Read(ctx, typ, id)
+	return s.readAs(ctx, typ, id)
 }
 
 // VRead returns one version of typ/id; a deleted version is returned with store.ErrGone.
@@ -109,7 +117,13 @@ func (s *Service) VRead(ctx context.Context, typ, id, vid string) (fhir.Resource
 	if err := checkTypeID(typ, id); err != nil {
 		return fhir.Resource{}, err
 	}
+	if err := s.checkSees(ctx, typ, id, auth.InteractionVRead); err != nil {
+		return fhir.Resource{}, err
+	}
 	r, err := s.store.VRead(ctx, typ, id, vid)
+	if err == nil {
+		audit.Touch(ctx, typ+"/"+id+"/_history/"+r.VersionID)
+	}
 	if err == nil && r.Deleted {
 		return r, fmt.Errorf("vread %s/%s/%s: %w", typ, id, vid, store.ErrGone)
 	}
@@ -121,7 +135,7 @@ func (s *Service) Search(ctx context.Context, typ string, params url.Values) (Se
 	if !fhir.IsResourceType(typ) {
 		return SearchPage{}, unknownType(typ)
 	}
-	return s.search.Search(ctx, typ, params)
+	return s.searchAs(ctx, typ, params)
 }
 
 // SearchParams lists the search parameters supported for typ.
@@ -135,7 +149,7 @@ func (s *Service) History(ctx context.Context, q store.HistoryQuery) (store.Hist
 	if q.ID != "" && !fhir.ValidID(q.ID) {
 		return store.HistoryPage{}, badID(q.ID)
 	}
-	return s.store.History(ctx, q)
+	return s.historyAs(ctx, q)
 }
 
 // Create stores a new resource with a server-assigned id (an id in the body is ignored, as R4 says). With
@@ -168,6 +182,9 @@ func (s *Service) conditionalCreate(ctx context.Context, w store.Write, params u
 			return Outcome{}, err
 		}
 		if match != nil {
+			if err := s.revealMatch(ctx, *match); err != nil {
+				return Outcome{}, err
+			}
 			return Outcome{Resource: *match, Existing: true, Issues: issues}, nil
 		}
 		out, err := s.commitOne(ctx, w, issues)
@@ -175,7 +192,7 @@ func (s *Service) conditionalCreate(ctx context.Context, w store.Write, params u
 		if !errors.As(err, &held) {
 			return out, err
 		}
-		if err := s.settleClaim(ctx, held); err != nil {
+		if err := s.settleClaim(ctx, held, params); err != nil {
 			return Outcome{}, err
 		}
 		if time.Now().After(deadline) {
@@ -185,16 +202,23 @@ func (s *Service) conditionalCreate(ctx context.Context, w store.Write, params u
 	}
 }
 
-// settleClaim releases a claim whose holder no longer matches (deleted, changed, or never written).
-// The search that found no match ran before, so a holder that exists does not match any more.
-func (s *Service) settleClaim(ctx context.Context, held *store.ClaimedError) error {
+// settleClaim releases a claim whose holder no longer matches params, the claim's criteria (deleted, changed, or
+// never written). With nil params, a holder that exists is left alone.
+func (s *Service) settleClaim(ctx context.Context, held *store.ClaimedError, params url.Values) error {
 	typ, id, _ := cutRef(held.Ref)
 	_, err := s.store.Read(ctx, typ, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound) && time.Since(held.At) < s.opts.ClaimLease:
 		return nil // its creator is still at work: wait
+	case err == nil && params != nil:
+		// It exists: if it matches, it became current after our search, and the next search finds it; if it does
+		// not, its identifier changed and the claim is stale.
+		found, err := s.search.Match(ctx, typ, params)
+		if err != nil || slices.ContainsFunc(found, func(r fhir.Resource) bool { return r.ID == id }) {
+			return err
+		}
+		return s.store.ReleaseClaim(ctx, held.Key, held.Ref)
 	case err == nil:
-		// It exists: either it no longer matches, or it became current after our search; search again first.
 		return nil
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrGone):
 		return s.store.ReleaseClaim(ctx, held.Key, held.Ref)
@@ -220,6 +244,11 @@ func (s *Service) matchOne(ctx context.Context, typ string, params url.Values) (
 // Update stores a new version of typ/id, creating it when it does not exist (update as create). ifMatch, when
 // not empty, is the version the current one must be.
 func (s *Service) Update(ctx context.Context, typ, id string, body []byte, ifMatch string) (Outcome, error) {
+	return s.update(ctx, typ, id, body, ifMatch, "")
+}
+
+// update is Update, taking the conditional-create claim when claim is not empty.
+func (s *Service) update(ctx context.Context, typ, id string, body []byte, ifMatch, claim string) (Outcome, error) {
 	if err := checkTypeID(typ, id); err != nil {
 		return Outcome{}, err
 	}
@@ -227,34 +256,52 @@ func (s *Service) Update(ctx context.Context, typ, id string, body []byte, ifMat
 	if err != nil {
 		return Outcome{}, err
 	}
-	return s.commitOne(ctx, store.Write{Type: typ, ID: id, Object: obj, IfMatch: ifMatch, Method: "PUT"}, issues)
+	return s.commitOne(ctx, store.Write{Type: typ, ID: id, Object: obj, IfMatch: ifMatch, Method: "PUT", Claim: claim}, issues)
 }
 
 // ConditionalUpdate updates the one resource matching query; with no match it creates one (with the body's id,
-// if any); several matches fail with ErrPreconditionFailed.
+// if any) under a claim on query, so that concurrent conditional updates and creates with the same criteria make
+// one resource; several matches fail with ErrPreconditionFailed.
 func (s *Service) ConditionalUpdate(ctx context.Context, typ string, query url.Values, body []byte, ifMatch string) (Outcome, error) {
 	if !fhir.IsResourceType(typ) {
 		return Outcome{}, unknownType(typ)
-	}
-	match, err := s.matchOne(ctx, typ, query)
-	if err != nil {
-		return Outcome{}, err
 	}
 	obj, err := fhir.DecodeObject(body, s.opts.MaxDepth)
 	if err != nil {
 		return Outcome{}, err
 	}
 	bodyID, _ := obj["id"].(string)
-	id := bodyID
-	switch {
-	case match != nil && bodyID != "" && bodyID != match.ID:
-		return Outcome{}, fhir.Errorf(fhir.IssueInvalid, typ+".id", "the resource id %q is not the id of the resource that matches the criteria", bodyID)
-	case match != nil:
-		id = match.ID
-	case id == "":
-		id = s.opts.NewID()
+	deadline := time.Now().Add(s.opts.ClaimWait)
+	for {
+		match, err := s.matchOne(ctx, typ, query)
+		if err != nil {
+			return Outcome{}, err
+		}
+		id, claim := bodyID, ""
+		switch {
+		case match != nil && bodyID != "" && bodyID != match.ID:
+			return Outcome{}, fhir.Errorf(fhir.IssueInvalid, typ+".id", "the resource id %q is not the id of the resource that matches the criteria", bodyID)
+		case match != nil:
+			id = match.ID
+		default:
+			if id == "" {
+				id = s.opts.NewID()
+			}
+			claim = s.search.ClaimKey(typ, query)
+		}
+		out, err := s.update(ctx, typ, id, withID(body, obj, id), ifMatch, claim)
+		var held *store.ClaimedError
+		if !errors.As(err, &held) {
+			return out, err
+		}
+		if err := s.settleClaim(ctx, held, query); err != nil {
+			return Outcome{}, err
+		}
+		if time.Now().After(deadline) {
+			return Outcome{}, fmt.Errorf("conditional update of %s: waited too long for %s: %w", typ, held.Ref, store.ErrConflict)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	return s.Update(ctx, typ, id, withID(body, obj, id), ifMatch)
 }
 
 // Delete deletes typ/id; deleting what does not exist or is already deleted succeeds with Noop.
@@ -300,10 +347,14 @@ func (s *Service) ValidateObject(ctx context.Context, typ, id string, obj fhir.O
 }
 
 func (s *Service) commitOne(ctx context.Context, w store.Write, issues []fhir.Issue) (Outcome, error) {
+	if err := s.authorizeWrite(ctx, w, nil); err != nil {
+		return Outcome{}, err
+	}
 	res, err := s.store.Commit(ctx, []store.Write{w})
 	if err != nil {
 		return Outcome{}, err
 	}
+	touchWritten(ctx, res)
 	return Outcome{Resource: res[0].Resource, Created: res[0].Created, Noop: res[0].Noop, Issues: issues}, nil
 }
 
@@ -311,6 +362,9 @@ func (s *Service) commitOne(ctx context.Context, w store.Write, issues []fhir.Is
 func (s *Service) parse(ctx context.Context, typ, id string, body []byte) (fhir.Object, []fhir.Issue, error) {
 	if !fhir.IsResourceType(typ) {
 		return nil, nil, unknownType(typ)
+	}
+	if _, err := s.authorize(ctx, typ, parseInteraction(id)); err != nil { // before validation says anything
+		return nil, nil, err
 	}
 	obj, err := fhir.DecodeObject(body, s.opts.MaxDepth)
 	if err != nil {
@@ -329,15 +383,16 @@ func (s *Service) parse(ctx context.Context, typ, id string, body []byte) (fhir.
 	return obj, issues, nil
 }
 
-// issuesError turns issues with errors into an *fhir.Error: 422 (processing) when a Consensus rule failed,
-// 400 (structure) for basic FHIR validation.
+// issuesError turns issues with errors into an *fhir.Error: 422 (processing) when a Consensus rule failed or
+// the resource claims a profile that is not known (an error of code processing), 400 (structure) for basic FHIR
+// validation.
 func issuesError(issues []fhir.Issue) error {
 	if !fhir.HasErrors(issues) {
 		return nil
 	}
 	code := fhir.IssueStructure
 	for _, is := range issues {
-		if is.Clause != "" && (is.Severity == fhir.SeverityError || is.Severity == fhir.SeverityFatal) {
+		if (is.Clause != "" || is.Code == fhir.IssueProcessing) && (is.Severity == fhir.SeverityError || is.Severity == fhir.SeverityFatal) {
 			code = fhir.IssueProcessing
 		}
 	}

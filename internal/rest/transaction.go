@@ -33,6 +33,10 @@ func (s *Service) batchEntry(ctx context.Context, e *entry) EntryResult {
 	var err error
 	switch e.method {
 	case "GET", "HEAD":
+		if e.id == "" {
+			r.Search, r.SearchType, err = s.searchEntry(ctx, e)
+			break
+		}
 		r.Resource, err = s.readEntry(ctx, e)
 	case "POST":
 		body, merr := fhir.Marshal(e.obj)
@@ -71,10 +75,16 @@ func (s *Service) batchEntry(ctx context.Context, e *entry) EntryResult {
 	return r
 }
 
-func (s *Service) readEntry(ctx context.Context, e *entry) (*fhir.Resource, error) {
-	if e.id == "" {
-		return nil, entryErr(e.index, fhir.IssueNotSupported, "request.url", "search inside a Bundle is not supported yet")
+// searchEntry runs the search of a GET entry without an id (Type?criteria).
+func (s *Service) searchEntry(ctx context.Context, e *entry) (*SearchPage, string, error) {
+	page, err := s.Search(ctx, e.typ, e.query)
+	if err != nil {
+		return nil, e.typ, err
 	}
+	return &page, e.typ, nil
+}
+
+func (s *Service) readEntry(ctx context.Context, e *entry) (*fhir.Resource, error) {
 	var r fhir.Resource
 	var err error
 	if e.vid != "" {
@@ -115,10 +125,17 @@ func (s *Service) transaction(ctx context.Context, entries []*entry) ([]EntryRes
 			owners = append(owners, e)
 		}
 	}
+	if err := s.checkReads(ctx, entries, writes); err != nil {
+		return nil, err
+	}
+	if err := s.authorizeWrites(ctx, writes, owners); err != nil {
+		return nil, err
+	}
 	done, err := s.store.Commit(ctx, writes)
 	if err != nil {
 		return nil, err
 	}
+	touchWritten(ctx, done)
 	results := make([]EntryResult, len(entries))
 	for i, res := range done {
 		e := owners[i]
@@ -130,15 +147,78 @@ func (s *Service) transaction(ctx context.Context, entries []*entry) ([]EntryRes
 			results[e.index] = EntryResult{Method: e.method, Outcome: Outcome{Resource: *e.existing, Existing: true}}
 		case e.noop:
 			results[e.index] = EntryResult{Method: e.method, Outcome: Outcome{Noop: true}}
-		case e.method == "GET" || e.method == "HEAD":
-			r, err := s.readEntry(ctx, e)
+		case (e.method == "GET" || e.method == "HEAD") && e.id == "":
+			// A search runs after the writes, so that it sees them.
+			page, typ, err := s.searchEntry(ctx, e)
+			results[e.index] = EntryResult{Method: e.method, Search: page, SearchType: typ}
 			if err != nil {
-				return nil, &EntryError{Index: e.index, Err: err}
+				results[e.index] = EntryResult{Method: e.method, Err: asEntryError(e.index, err)}
 			}
+		case e.method == "GET" || e.method == "HEAD":
+			// checkReads found it readable; a concurrent delete since then fails this entry only, since the
+			// writes are committed.
+			r, err := s.readEntry(ctx, e)
 			results[e.index] = EntryResult{Method: e.method, Resource: r}
+			if err != nil {
+				results[e.index] = EntryResult{Method: e.method, Err: asEntryError(e.index, err)}
+			}
 		}
 	}
 	return results, nil
+}
+
+// checkReads fails the transaction, before anything is written, on a GET or HEAD entry that cannot succeed:
+// a read of a resource the transaction does not write that cannot be read now, or of one it deletes.
+func (s *Service) checkReads(ctx context.Context, entries []*entry, writes []store.Write) error {
+	written := make(map[string]store.Write, len(writes))
+	for _, w := range writes {
+		written[w.Type+"/"+w.ID] = w
+	}
+	for _, e := range entries {
+		if e.method != "GET" && e.method != "HEAD" {
+			continue
+		}
+		if e.id == "" { // a search: fail now on a bad request; its results come after the writes
+			if _, _, err := s.searchEntry(ctx, e); err != nil {
+				return asEntryError(e.index, err)
+			}
+			continue
+		}
+		if w, ok := written[e.typ+"/"+e.id]; ok && e.vid == "" {
+			if w.Object == nil {
+				return &EntryError{Index: e.index, Err: fmt.Errorf("read %s/%s, which this transaction deletes: %w", e.typ, e.id, store.ErrGone)}
+			}
+			continue
+		}
+		if _, err := s.readEntry(ctx, e); err != nil {
+			return asEntryError(e.index, err)
+		}
+	}
+	return nil
+}
+
+// checkIfMatch fails an entry whose ifMatch is not the current version before anything is written, so that
+// the error names the entry; the commit checks it again.
+func (s *Service) checkIfMatch(ctx context.Context, e *entry) error {
+	if e.ifMatch == "" {
+		return nil
+	}
+	cur, err := s.store.Read(ctx, e.typ, e.id)
+	if err != nil && !errors.Is(err, store.ErrGone) && !errors.Is(err, store.ErrNotFound) {
+		return &EntryError{Index: e.index, Err: err}
+	}
+	if errors.Is(err, store.ErrNotFound) || cur.VersionID != e.ifMatch {
+		return &EntryError{Index: e.index, Err: fmt.Errorf("%s/%s is not at version %q: %w", e.typ, e.id, e.ifMatch, store.ErrPreconditionFailed)}
+	}
+	return nil
+}
+
+func asEntryError(index int, err error) error {
+	var ee *EntryError
+	if errors.As(err, &ee) {
+		return err
+	}
+	return &EntryError{Index: index, Err: err}
 }
 
 // resolveEntry settles which resource an entry writes (running conditional searches) and records its fullUrl.
@@ -152,10 +232,14 @@ func (s *Service) resolveEntry(ctx context.Context, e *entry, refs map[string]st
 				return fail(err)
 			}
 			if m != nil {
+				if err := s.revealMatch(ctx, *m); err != nil {
+					return fail(err)
+				}
 				e.existing = m
 				refs[e.fullURL] = m.Reference()
 				return nil
 			}
+			e.claim = e.ifNoneExist
 		}
 		e.id = s.opts.NewID()
 	case "PUT", "DELETE":
@@ -177,6 +261,7 @@ func (s *Service) resolveEntry(ctx context.Context, e *entry, refs map[string]st
 				if e.id = str(e.obj["id"]); e.id == "" {
 					e.id = s.opts.NewID()
 				}
+				e.claim = e.query
 			}
 		}
 	case "PATCH":
@@ -195,6 +280,11 @@ func (s *Service) resolveEntry(ctx context.Context, e *entry, refs map[string]st
 func (s *Service) prepareWrite(ctx context.Context, e *entry, refs map[string]string) (*store.Write, error) {
 	if e.existing != nil || e.noop {
 		return nil, nil
+	}
+	if e.method == "PUT" || e.method == "DELETE" {
+		if err := s.checkIfMatch(ctx, e); err != nil {
+			return nil, err
+		}
 	}
 	switch e.method {
 	case "DELETE":
@@ -225,8 +315,8 @@ func (s *Service) prepareWrite(ctx context.Context, e *entry, refs map[string]st
 	}
 	e.issues = issues
 	w := &store.Write{Type: e.typ, ID: e.id, Object: e.obj, IfMatch: e.ifMatch, Method: e.method, New: e.method == "POST"}
-	if e.method == "POST" && e.ifNoneExist != nil {
-		w.Claim = s.search.ClaimKey(e.typ, e.ifNoneExist)
+	if e.claim != nil {
+		w.Claim = s.search.ClaimKey(e.typ, e.claim)
 	}
 	return w, nil
 }
@@ -289,7 +379,7 @@ func (s *Service) resolveRef(ctx context.Context, e *entry, ref, path string, re
 		return to, nil
 	}
 	if strings.HasPrefix(ref, "urn:uuid:") || strings.HasPrefix(ref, "urn:oid:") {
-		return "", entryErr(e.index, fhir.IssueNotFound, path, "the reference %q matches no fullUrl in the Bundle", truncate(ref, 100))
+		return "", entryErr(e.index, fhir.IssueInvalid, path, "the reference %q matches no fullUrl in the Bundle", truncate(ref, 100))
 	}
 	typ, query, isQuery := strings.Cut(ref, "?")
 	if !isQuery || !fhir.IsResourceType(typ) {
@@ -306,7 +396,7 @@ func (s *Service) resolveRef(ctx context.Context, e *entry, ref, path string, re
 	case err != nil:
 		return "", &EntryError{Index: e.index, Err: err}
 	case m == nil:
-		return "", entryErr(e.index, fhir.IssueNotFound, path, "the conditional reference matches no %s", typ)
+		return "", entryErr(e.index, fhir.IssueInvalid, path, "the conditional reference matches no %s", typ)
 	}
 	return m.Reference(), nil
 }

@@ -41,6 +41,9 @@ type Options struct {
 	Hook func(stage string)
 	// Logger receives operational messages (never resource content).
 	Logger *slog.Logger
+	// Monitor, when set, is told of every command sent to the database (tests and benchmarks count round trips
+	// and check the fields queries filter on).
+	Monitor func(Command)
 }
 
 // DefaultOptions returns the options for database "accord".
@@ -64,6 +67,7 @@ type Store struct {
 	meta     *mongo.Collection
 	opts     Options
 	locks    [256]sync.Mutex
+	searchIx searchIndexes
 }
 
 // Open connects to uri, creates the indexes, and recovers what an earlier process left unfinished.
@@ -74,7 +78,11 @@ func Open(ctx context.Context, uri string, opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetTimeout(60 * time.Second))
+	clientOpts := options.Client().ApplyURI(uri).SetTimeout(60 * time.Second)
+	if opts.Monitor != nil {
+		clientOpts.SetMonitor(commandMonitor(opts.Monitor))
+	}
+	client, err := mongo.Connect(clientOpts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
@@ -95,6 +103,10 @@ func Open(ctx context.Context, uri string, opts Options) (*Store, error) {
 	if err := s.ensureIndexes(ctx); err != nil {
 		_ = client.Disconnect(context.Background())
 		return nil, err
+	}
+	if err := s.ensureExistingSearchIndexes(ctx); err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, fmt.Errorf("search indexes: %w", err)
 	}
 	// A single writer that is just starting has no commit in progress: whatever is undecided was left by a
 	// crash and is aborted now. With several processes, another may be mid-commit: wait for the lease.

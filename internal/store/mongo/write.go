@@ -147,6 +147,9 @@ func (s *Store) insertError(p *plan, err error) error {
 
 // putCurrent makes v the current version of its resource, unless a newer one is already current.
 func (s *Store) putCurrent(ctx context.Context, v versionDoc, index map[string]any) error {
+	if err := s.ensureSearchIndexes(ctx, v.Type); err != nil {
+		return fmt.Errorf("search indexes of %s: %w", v.Type, err)
+	}
 	filter := bson.D{{Key: "_id", Value: v.RID}}
 	if !s.opts.SingleWriter {
 		filter = append(filter, bson.E{Key: "vid", Value: bson.D{{Key: "$lt", Value: v.VID}}})

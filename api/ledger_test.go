@@ -1,0 +1,314 @@
+package api_test
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/accord-fhir/accord/api/apitest"
+	"github.com/accord-fhir/accord/internal/ledger"
+)
+
+// obligationCase is one obligation of the rule pack (consensus.md, rows of kind obligation): how to open it with a
+// due time due after the write, fulfil it, and make its trigger no longer apply.
+type obligationCase struct {
+	rule, clause, triggerType, owner string
+	due                              time.Duration
+	trigger                          func(t testing.TB, s *apitest.Server, id string, now time.Time)
+	fulfil                           func(id string, now time.Time) map[string]any
+	cancel                           func(t testing.TB, s *apitest.Server, id string, now time.Time)
+}
+
+var obligationCases = []obligationCase{
+	{
+		rule: "2.5-discharge-summary", clause: "2.5", triggerType: "Encounter", owner: trustRef, due: 23 * time.Hour,
+		trigger: func(t testing.TB, s *apitest.Server, id string, now time.Time) {
+			put(t, s, encounter(id, "IMP", now.Add(-time.Hour)))
+		},
+		fulfil: dischargeSummary,
+		cancel: func(t testing.TB, s *apitest.Server, id string, now time.Time) {
+			e := encounter(id, "IMP", now.Add(-time.Hour))
+			e["status"] = "entered-in-error"
+			put(t, s, e)
+		},
+	},
+	{
+		rule: "2.5-clinic-letter", clause: "2.5", triggerType: "Encounter", owner: trustRef, due: 10*24*time.Hour - time.Hour,
+		trigger: func(t testing.TB, s *apitest.Server, id string, now time.Time) {
+			put(t, s, encounter(id, "AMB", now.Add(-time.Hour)))
+		},
+		fulfil: clinicLetter,
+		cancel: func(t testing.TB, s *apitest.Server, id string, _ time.Time) {
+			wantStatus(t, s.Do(t, http.MethodDelete, "/Encounter/"+id, nil), http.StatusNoContent, "delete the encounter")
+		},
+	},
+	{
+		rule: "2.3-concluding-communication", clause: "2.3", triggerType: "Encounter", owner: trustRef, due: 23 * time.Hour,
+		trigger: func(t testing.TB, s *apitest.Server, id string, now time.Time) {
+			put(t, s, encounter(id, "AMB", now.Add(-time.Hour), againstAdvice))
+		},
+		fulfil: dischargeSummary,
+		cancel: func(t testing.TB, s *apitest.Server, id string, now time.Time) {
+			put(t, s, encounter(id, "AMB", now.Add(-time.Hour))) // corrected: the patient went home as planned
+		},
+	},
+	{
+		rule: "2.2-fit-note", clause: "2.2", triggerType: "Encounter", owner: trustRef, due: 2 * time.Hour,
+		trigger: func(t testing.TB, s *apitest.Server, id string, now time.Time) {
+			put(t, s, encounter(id, "AMB", now.Add(2*time.Hour), fitNoteNeeded))
+		},
+		fulfil: fitNote,
+		cancel: func(t testing.TB, s *apitest.Server, id string, now time.Time) {
+			put(t, s, encounter(id, "AMB", now.Add(2*time.Hour))) // no fit note needed after all
+		},
+	},
+	{
+		rule: "3.1-result-communicated", clause: "3.1", triggerType: "DiagnosticReport", owner: labTrustRef, due: 14 * 24 * time.Hour,
+		trigger: func(t testing.TB, s *apitest.Server, id string, now time.Time) {
+			put(t, s, testOrder("order-"+id))
+			put(t, s, report(id, "final", "order-"+id, now))
+		},
+		fulfil: resultToPatient,
+		cancel: func(t testing.TB, s *apitest.Server, id string, now time.Time) {
+			put(t, s, report(id, "entered-in-error", "order-"+id, now))
+		},
+	},
+	{
+		rule: "6.2-appointment-or-waiting-time", clause: "6.2", triggerType: "ServiceRequest", owner: trustRef, due: 14 * 24 * time.Hour,
+		trigger: func(t testing.TB, s *apitest.Server, id string, _ time.Time) {
+			put(t, s, referral(id, "active"))
+		},
+		fulfil: func(id string, now time.Time) map[string]any { return appointment(id, now.Add(20*24*time.Hour)) },
+		cancel: func(t testing.TB, s *apitest.Server, id string, _ time.Time) {
+			put(t, s, referral(id, "revoked"))
+		},
+	},
+}
+
+// TestObligations_Outcomes drives every obligation of the rule pack to each outcome through HTTP, on an injected
+// clock: fulfilled on time, fulfilled late (after its breach), breached (once, however often the sweeper runs),
+// and cancelled when its trigger stops applying; the Tasks, the ledger and the compliance figures agree.
+func TestObligations_Outcomes(t *testing.T) {
+	for _, oc := range obligationCases {
+		t.Run(oc.rule, func(t *testing.T) {
+			clk := newTestClock()
+			s := startLedgerStack(t, clk)
+			directory(t, s)
+			opened := clk.Now()
+			outcomes := []string{"ontime", "late", "breached", "cancelled"}
+			for _, id := range outcomes {
+				oc.trigger(t, s, id, opened)
+			}
+			flush(t, s)
+			for _, id := range outcomes {
+				task := obligation(t, s, oc.rule, oc.triggerType+"/"+id)
+				if task == nil {
+					t.Fatalf("%s/%s opened no obligation", oc.triggerType, id)
+				}
+				if got, want := get(task, "restriction", "period", "end"), instant(opened.Add(oc.due)); got != want {
+					t.Errorf("%s: due %v, want %v", id, got, want)
+				}
+				if got := get(task, "owner", "reference"); got != oc.owner {
+					t.Errorf("%s: owner %v, want %s", id, got, oc.owner)
+				}
+				if task["status"] != "requested" || get(task, "reasonCode", "coding", 0, "code") != oc.clause {
+					t.Errorf("%s: status %v, clause %v; want requested, %s", id, task["status"], get(task, "reasonCode", "coding", 0, "code"), oc.clause)
+				}
+			}
+
+			clk.Add(oc.due / 2)
+			create(t, s, oc.fulfil("ontime", clk.Now()))
+			oc.cancel(t, s, "cancelled", opened)
+			if n := sweep(t, s); n != 0 {
+				t.Errorf("a sweep before the due time breached %d obligations", n)
+			}
+			clk.Add(oc.due/2 + time.Hour)
+			if n := sweep(t, s); n != 2 {
+				t.Errorf("the sweep after the due time breached %d obligations, want 2", n)
+			}
+			if n := sweep(t, s); n != 0 {
+				t.Errorf("a second sweep breached %d obligations again", n)
+			}
+			create(t, s, oc.fulfil("late", clk.Now()))
+			flush(t, s)
+
+			entries := ledgerEntries(t, s, "clause="+oc.clause)
+			for _, want := range []struct {
+				id, status string
+				changes    []string
+			}{
+				{"ontime", "completed", []string{"opened", "fulfilled"}},
+				{"late", "completed", []string{"opened", "breached", "fulfilled:late"}},
+				{"breached", "failed", []string{"opened", "breached"}},
+				{"cancelled", "cancelled", []string{"opened", "cancelled"}},
+			} {
+				task := obligation(t, s, oc.rule, oc.triggerType+"/"+want.id)
+				if task["status"] != want.status {
+					t.Errorf("%s: Task status %v, want %s", want.id, task["status"], want.status)
+				}
+				if got := changesOf(entries, task["id"].(string)); !slices.Equal(got, want.changes) {
+					t.Errorf("%s: ledger changes %v, want %v", want.id, got, want.changes)
+				}
+			}
+			wantFigures(t, s, "period=2026&groupBy=clause", map[string]string{"clause": oc.clause},
+				map[string]any{"opened": "4", "fulfilledOnTime": "1", "fulfilledLate": "1", "breached": "1", "cancelled": "1", "open": "0", "onTimeRate": "0.3333"})
+		})
+	}
+}
+
+// wantFigures fails the test unless the compliance group of query whose keys match has the figures want.
+func wantFigures(t testing.TB, s *apitest.Server, query string, keys map[string]string, want map[string]any) {
+	t.Helper()
+	r := s.Do(t, http.MethodGet, "/ledger/$compliance?"+query, nil)
+	wantStatus(t, r, http.StatusOK, "compliance")
+	for _, g := range asList(decode(t, r.Body)["groups"]) {
+		match := true
+		for k, v := range keys {
+			match = match && g[k] == v
+		}
+		if !match {
+			continue
+		}
+		for k, v := range want {
+			if got := g[k]; got == nil || toString(got) != v {
+				t.Errorf("compliance %v: %s = %v, want %v", keys, k, got, v)
+			}
+		}
+		return
+	}
+	t.Errorf("compliance has no group %v:\n%s", keys, r.Body)
+}
+
+func toString(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case interface{ String() string }:
+		return x.String()
+	}
+	return ""
+}
+
+// TestObligations_FulfilmentFirst: a letter may arrive before its encounter is marked finished; the obligation
+// then opens fulfilled on time, whether the two come in separate requests or in one transaction.
+func TestObligations_FulfilmentFirst(t *testing.T) {
+	clk := newTestClock()
+	s := startLedgerStack(t, clk)
+	now := clk.Now()
+
+	planned := encounter("early", "AMB", now.Add(2*time.Hour), fitNoteNeeded)
+	planned["status"] = "in-progress"
+	put(t, s, planned)
+	create(t, s, fitNote("early", now))
+	create(t, s, clinicLetter("early", now))
+	flush(t, s)
+	if task := obligation(t, s, "2.5-clinic-letter", "Encounter/early"); task != nil {
+		t.Fatalf("an unfinished encounter opened an obligation: %v", task["status"])
+	}
+	clk.Add(3 * time.Hour)
+	put(t, s, encounter("early", "AMB", now.Add(2*time.Hour), fitNoteNeeded))
+
+	tx := map[string]any{"resourceType": "Bundle", "type": "transaction", "entry": []any{
+		map[string]any{"fullUrl": "urn:uuid:3f0c5d8e-1d47-4c59-9a3a-2e7cc1ef0001", "resource": clinicLetter("in-tx", clk.Now()), "request": map[string]any{"method": "POST", "url": "Communication"}},
+		map[string]any{"resource": encounter("in-tx", "AMB", clk.Now().Add(-time.Hour)), "request": map[string]any{"method": "PUT", "url": "Encounter/in-tx"}},
+	}}
+	wantStatus(t, s.Do(t, http.MethodPost, "/", tx), http.StatusOK, "transaction")
+	flush(t, s)
+
+	entries := ledgerEntries(t, s, "")
+	for _, c := range []struct{ rule, trigger string }{
+		{"2.2-fit-note", "Encounter/early"}, {"2.5-clinic-letter", "Encounter/early"}, {"2.5-clinic-letter", "Encounter/in-tx"},
+	} {
+		task := obligation(t, s, c.rule, c.trigger)
+		if task == nil || task["status"] != "completed" {
+			t.Errorf("%s on %s: %v, want a completed obligation", c.rule, c.trigger, task)
+			continue
+		}
+		if got := changesOf(entries, task["id"].(string)); !slices.Equal(got, []string{"opened", "fulfilled"}) {
+			t.Errorf("%s on %s: changes %v, want [opened fulfilled] on time", c.rule, c.trigger, got)
+		}
+	}
+}
+
+// TestObligations_TriggerUpdated: a change of the trigger that moves the due time updates the open obligation (a
+// ledger entry of its own); a change that does not is no change of the obligation.
+func TestObligations_TriggerUpdated(t *testing.T) {
+	clk := newTestClock()
+	s := startLedgerStack(t, clk)
+	now := clk.Now()
+	put(t, s, encounter("moved", "IMP", now))
+	flush(t, s)
+	e := encounter("moved", "IMP", now)
+	e["period"].(map[string]any)["start"] = instant(now.Add(-5 * time.Hour)) // no change to the due time
+	put(t, s, e)
+	put(t, s, encounter("moved", "IMP", now.Add(6*time.Hour)))
+	flush(t, s)
+	task := obligation(t, s, "2.5-discharge-summary", "Encounter/moved")
+	if got, want := get(task, "restriction", "period", "end"), instant(now.Add(30*time.Hour)); got != want {
+		t.Errorf("due %v after the encounter's end moved, want %v", got, want)
+	}
+	if got := changesOf(ledgerEntries(t, s, "clause=2.5"), task["id"].(string)); !slices.Equal(got, []string{"opened", "updated"}) {
+		t.Errorf("changes %v, want [opened updated]", got)
+	}
+	if versionID(task) != "2" {
+		t.Errorf("the obligation's Task is at version %s, want 2", versionID(task))
+	}
+}
+
+// TestObligationTasks_Protected: clients cannot create, change or delete obligation Tasks, nor Tasks dressed as
+// them, directly or in a transaction; the Tasks are read, searched and versioned like any Task.
+func TestObligationTasks_Protected(t *testing.T) {
+	clk := newTestClock()
+	s := startLedgerStack(t, clk)
+	put(t, s, encounter("e1", "IMP", clk.Now()))
+	flush(t, s)
+	id := ledger.ObligationID("2.5-discharge-summary", "Encounter/e1")
+	task := read(t, s, "Task", id)
+
+	forged := clone(t, task)
+	delete(forged, "id")
+	delete(forged, "meta")
+	incomplete := map[string]any{"resourceType": "Task", "status": "completed", "intent": "order", "owner": ref(trustRef),
+		"code": coding(categorySys, "obligation")}
+	tagged := map[string]any{"resourceType": "Task", "status": "requested", "intent": "order", "owner": ref(trustRef),
+		"meta": map[string]any{"tag": []any{map[string]any{"system": ledger.TagSystem, "code": ledger.TagObligation}}}}
+	task["status"] = "completed"
+	patch := `[{"op":"replace","path":"/status","value":"completed"}]`
+	tx := map[string]any{"resourceType": "Bundle", "type": "transaction", "entry": []any{
+		map[string]any{"resource": task, "request": map[string]any{"method": "PUT", "url": "Task/" + id}},
+	}}
+	for _, c := range []struct {
+		name, method, path string
+		body               any
+		headers            []string
+	}{
+		{"create a Task coded as an obligation", http.MethodPost, "/Task", forged, nil},
+		{"create a Task tagged as an obligation", http.MethodPost, "/Task", tagged, nil},
+		{"update an obligation", http.MethodPut, "/Task/" + id, task, nil},
+		{"update as create with an obligation id", http.MethodPut, "/Task/obl-0123", withResourceID(clone(t, task), "obl-0123"), nil},
+		{"patch an obligation", http.MethodPatch, "/Task/" + id, patch, []string{"Content-Type", "application/json-patch+json"}},
+		{"delete an obligation", http.MethodDelete, "/Task/" + id, nil, nil},
+		{"update an obligation in a transaction", http.MethodPost, "/", tx, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := s.Do(t, c.method, c.path, c.body, c.headers...)
+			wantOutcome(t, r, http.StatusForbidden, "obligation Tasks")
+		})
+	}
+	// An incomplete imitation fails the obligation profile first: refused all the same.
+	if r := s.Do(t, http.MethodPost, "/Task", incomplete); r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("an incomplete obligation Task: %s, want 422", outcomeText(r))
+	}
+	if got := read(t, s, "Task", id); got["status"] != "requested" || versionID(got) != "1" {
+		t.Errorf("the obligation changed: status %v, version %s", got["status"], versionID(got))
+	}
+	r := s.Do(t, http.MethodGet, "/Task?identifier="+ledger.IdentifierSystem+"|2.5-discharge-summary/Encounter/e1", nil)
+	wantStatus(t, r, http.StatusOK, "search the obligation by identifier")
+	if total, ids := bundleIDs(t, r); total != 1 || len(ids) != 1 || ids[0] != id {
+		t.Errorf("search by identifier found %d: %v, want %s", total, ids, id)
+	}
+	if n := historyLen(t, s, "/Task/"+id+"/_history"); n != 1 {
+		t.Errorf("the obligation's history has %d versions, want 1", n)
+	}
+}

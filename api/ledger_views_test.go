@@ -1,0 +1,394 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/accord-fhir/accord/api/apitest"
+)
+
+// requestToGP is a Task of code asking the practice to act, requested by the lab trust's consultant.
+func requestToGP(code string) map[string]any {
+	return map[string]any{"resourceType": "Task", "status": "requested", "intent": "order",
+		"code": coding(categorySys, code), "for": subject(), "authoredOn": "2026-03-02T09:00:00Z",
+		"requester": ref("PractitionerRole/consultant-1"), "owner": orgRef(practiceRef, "Y90001")}
+}
+
+// dischargeMedicine is a discharge MedicationRequest of the consultant supplying days of medicine.
+func dischargeMedicine(days int) map[string]any {
+	return map[string]any{"resourceType": "MedicationRequest", "status": "active", "intent": "order",
+		"extension":                 []any{map[string]any{"url": "https://accord-fhir.github.io/ig/StructureDefinition/counselling", "valueDateTime": "2026-03-02T08:00:00Z"}},
+		"category":                  []any{map[string]any{"coding": []any{map[string]any{"system": "http://terminology.hl7.org/CodeSystem/medicationrequest-category", "code": "discharge", "display": "Discharge"}}}},
+		"medicationCodeableConcept": map[string]any{"coding": []any{map[string]any{"system": sct, "code": "108761006", "display": "Capecitabine (product)"}}},
+		"subject":                   subject(), "authoredOn": "2026-03-02T08:30:00Z", "requester": ref("PractitionerRole/consultant-1"),
+		"dispenseRequest": map[string]any{"expectedSupplyDuration": map[string]any{"value": days, "unit": "days", "system": "http://unitsofmeasure.org", "code": "d"}}}
+}
+
+// interfaceIssue is a practice's report of an issue of type about the resources concerned.
+func interfaceIssue(issueType string, about ...string) map[string]any {
+	refs := make([]any, len(about))
+	for i, a := range about {
+		refs[i] = ref(a)
+	}
+	return map[string]any{"resourceType": "Communication", "status": "completed", "category": []any{coding(categorySys, "interface-issue")},
+		"subject": subject(), "about": refs, "reasonCode": []any{coding(issueSys, issueType)}, "sent": "2026-03-02T12:00:00Z",
+		"sender": orgRef(practiceRef, "Y90001"), "payload": []any{map[string]any{"contentString": "Reported by the practice"}}}
+}
+
+// TestFindings_RecordedOnce: the events that break a clause by themselves (a request to the GP to refer onward or
+// to start an urgent medicine, a short supply) are recorded once as breaches against their sender, and interface
+// issues reported by a practice as "reported" entries against the organisation they concern, under the clause
+// their type maps to; the compliance figures count them beside the obligations.
+func TestFindings_RecordedOnce(t *testing.T) {
+	clk := newTestClock()
+	s := startLedgerStack(t, clk)
+	directory(t, s)
+	onward := requestToGP("onward-referral-request")
+	onwardID := create(t, s, onward)
+	onward["id"], onward["status"] = onwardID, "accepted"
+	put(t, s, onward) // a second version: still one finding
+	onwardComm := map[string]any{"resourceType": "Communication", "status": "completed", "category": []any{coding(categorySys, "onward-referral-request")},
+		"subject": subject(), "sent": "2026-03-02T12:00:00Z", "recipient": []any{orgRef(practiceRef, "Y90001")}, "sender": orgRef(trustRef, "R9Z"),
+		"payload": []any{map[string]any{"contentString": "Please refer to dermatology"}}}
+	create(t, s, onwardComm)
+	create(t, s, requestToGP("urgent-medicine-request"))
+	create(t, s, dischargeMedicine(7))
+	create(t, s, dischargeMedicine(28)) // enough: no finding
+	create(t, s, interfaceIssue("unnecessary-referral-back", "Task/"+onwardID))
+	create(t, s, interfaceIssue("missing-booking", "ServiceRequest/some-referral", trustRef))
+	create(t, s, interfaceIssue("other", trustRef))
+	flush(t, s)
+
+	type finding struct{ clause, org, change string }
+	var got []finding
+	for _, e := range ledgerEntries(t, s, "") {
+		got = append(got, finding{e["clause"].(string), toString(e["organization"]), e["change"].(string)})
+	}
+	want := []finding{
+		{"1.1", labTrustRef, "breached"}, {"1.1", trustRef, "breached"}, {"8.2", labTrustRef, "breached"},
+		{"8.3", labTrustRef, "breached"}, {"1.1", labTrustRef, "reported"}, {"6.2", trustRef, "reported"},
+		{"issues", trustRef, "reported"},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("ledger findings:\n got %v\nwant %v", got, want)
+	}
+	wantFigures(t, s, "period=2026-03&groupBy=clause,organization", map[string]string{"clause": "1.1", "organization": labTrustRef},
+		map[string]any{"opened": "0", "breachesRecorded": "1", "reported": "1"})
+	wantFigures(t, s, "period=2026-03&groupBy=clause,organization", map[string]string{"clause": "6.2", "organization": trustRef},
+		map[string]any{"reported": "1"})
+	r := s.Do(t, http.MethodGet, "/ledger?state=reported&organization=R9Z", nil)
+	wantStatus(t, r, http.StatusOK, "reported entries of R9Z")
+	if n := len(asList(decode(t, r.Body)["entries"])); n != 2 {
+		t.Errorf("R9Z has %d reported entries, want 2", n)
+	}
+}
+
+// TestCompliance_GroupsAndMeasureReports: the figures group by clause, organisation and month, and come as valid
+// MeasureReports, one per clause and organisation.
+func TestCompliance_GroupsAndMeasureReports(t *testing.T) {
+	clk := newTestClock()
+	s := startLedgerStack(t, clk)
+	directory(t, s)
+	start := clk.Now()
+	put(t, s, encounter("a", "IMP", start))
+	put(t, s, encounter("b", "IMP", start))
+	put(t, s, testOrder("order-1"))
+	put(t, s, report("dr-1", "final", "order-1", start))
+	flush(t, s)
+	clk.Add(2 * time.Hour)
+	create(t, s, dischargeSummary("a", clk.Now()))
+	clk.Add(30 * 24 * time.Hour) // into April
+	sweep(t, s)
+	put(t, s, encounter("c", "IMP", clk.Now()))
+	flush(t, s)
+
+	wantFigures(t, s, "period=2026&groupBy=organization", map[string]string{"organization": trustRef},
+		map[string]any{"opened": "3", "fulfilledOnTime": "1", "breached": "1", "open": "1", "onTimeRate": "0.5"})
+	wantFigures(t, s, "period=2026&groupBy=organization", map[string]string{"organization": labTrustRef},
+		map[string]any{"opened": "1", "breached": "1", "onTimeRate": "0"})
+	wantFigures(t, s, "period=2026&groupBy=month", map[string]string{"month": "2026-03"}, map[string]any{"opened": "3"})
+	wantFigures(t, s, "period=2026&groupBy=month", map[string]string{"month": "2026-04"}, map[string]any{"opened": "1", "open": "1"})
+	wantFigures(t, s, "period=2026-03&groupBy=clause,organization,month", map[string]string{"clause": "2.5", "organization": trustRef, "month": "2026-03"},
+		map[string]any{"opened": "2", "fulfilledOnTime": "1", "breached": "1"})
+
+	r := s.Do(t, http.MethodGet, "/ledger/$measure-report?period=2026-03", nil)
+	wantStatus(t, r, http.StatusOK, "measure reports")
+	b := decode(t, r.Body)
+	if b["resourceType"] != "Bundle" || b["type"] != "collection" {
+		t.Fatalf("not a collection Bundle: %s", truncated(r.Body))
+	}
+	var clauses []string
+	for _, e := range asList(b["entry"]) {
+		mr := e["resource"].(map[string]any)
+		clause := toString(get(mr, "group", 0, "code", "coding", 0, "code"))
+		org := toString(get(mr, "extension", 0, "valueReference", "reference"))
+		clauses = append(clauses, clause+" "+org)
+		v := s.Do(t, http.MethodPost, "/MeasureReport/$validate", mr)
+		wantStatus(t, v, http.StatusOK, "validate the MeasureReport of "+clause)
+		for _, is := range asList(decode(t, v.Body)["issue"]) {
+			if is["severity"] == "error" || is["severity"] == "fatal" {
+				t.Errorf("MeasureReport %s %s is not valid: %v", clause, org, is)
+			}
+		}
+		if clause == "2.5" {
+			pops := map[string]string{}
+			for _, p := range asList(get(mr, "group", 0, "population")) {
+				pops[toString(get(p, "code", "coding", 0, "code"))] = toString(p["count"])
+			}
+			if pops["initial-population"] != "2" || pops["numerator"] != "1" || pops["denominator"] != "2" || pops["breached"] != "1" {
+				t.Errorf("2.5 populations %v", pops)
+			}
+			if score := toString(get(mr, "group", 0, "measureScore", "value")); score != "0.5" {
+				t.Errorf("2.5 score %s, want 0.5", score)
+			}
+		}
+	}
+	if !slices.Equal(clauses, []string{"2.5 " + trustRef, "3.1 " + labTrustRef}) {
+		t.Errorf("MeasureReports for %v", clauses)
+	}
+}
+
+// TestLedger_Entries: the ledger pages in sequence order and filters by clause, organisation, state and period.
+func TestLedger_Entries(t *testing.T) {
+	clk := newTestClock()
+	s := startLedgerStack(t, clk)
+	directory(t, s)
+	for _, id := range []string{"p1", "p2", "p3"} {
+		put(t, s, encounter(id, "IMP", clk.Now()))
+		clk.Add(24 * time.Hour)
+	}
+	put(t, s, testOrder("order-1"))
+	put(t, s, report("dr-1", "final", "order-1", clk.Now()))
+	flush(t, s)
+	all := ledgerEntries(t, s, "_count=2")
+	if len(all) != 4 {
+		t.Fatalf("paged through %d entries, want 4", len(all))
+	}
+	for i, e := range all {
+		if toString(e["seq"]) != string(rune('1'+i)) {
+			t.Errorf("entry %d has seq %v", i, e["seq"])
+		}
+	}
+	for _, c := range []struct {
+		query string
+		want  int
+	}{
+		{"clause=2.5", 3}, {"clause=3.1", 1}, {"organization=R9Z", 3}, {"organization=Organization/RJ1", 1},
+		{"state=opened", 4}, {"state=breached", 0}, {"period=2026-03-03", 1}, {"period=2026-03-02/2026-03-03&clause=2.5", 2},
+	} {
+		if got := len(ledgerEntries(t, s, c.query)); got != c.want {
+			t.Errorf("GET /ledger?%s: %d entries, want %d", c.query, got, c.want)
+		}
+	}
+}
+
+// TestLedger_BadInput: malformed filters, periods, groupings and unknown clauses are a 400 OperationOutcome that
+// names the parameter.
+func TestLedger_BadInput(t *testing.T) {
+	s := startLedgerStack(t, newTestClock())
+	for _, c := range []struct{ path, param string }{
+		{"/ledger?clause=9.9", "clause"},
+		{"/ledger?clause=", "clause"},
+		{"/ledger?state=closed", "state"},
+		{"/ledger?period=March", "period"},
+		{"/ledger?period=2026-03/2026-01", "period"},
+		{"/ledger?_count=0", "_count"},
+		{"/ledger?_cursor=x", "_cursor"},
+		{"/ledger?patient=1", "patient"},
+		{"/ledger/$compliance", "period"},
+		{"/ledger/$compliance?period=2026-13", "period"},
+		{"/ledger/$compliance?period=2026&groupBy=week", "groupBy"},
+		{"/ledger/$compliance?period=2026&groupBy=clause,", "groupBy"},
+		{"/ledger/$measure-report?period=soon", "period"},
+		{"/public/waiting-times?period=2026-02-30", "period"},
+	} {
+		t.Run(c.path, func(t *testing.T) {
+			oo := wantOutcome(t, s.Do(t, http.MethodGet, c.path, nil), http.StatusBadRequest)
+			if got := get(oo, "issue", 0, "expression", 0); got != c.param {
+				t.Errorf("expression %v, want %s", got, c.param)
+			}
+		})
+	}
+}
+
+// TestLedger_VerifyDetectsTampering: an entry altered in the database breaks the chain at that entry, and GET
+// /ledger/$verify says so; the ledger has no route that changes entries.
+func TestLedger_VerifyDetectsTampering(t *testing.T) {
+	clk := newTestClock()
+	s := startLedgerStack(t, clk)
+	for _, id := range []string{"t1", "t2", "t3"} {
+		put(t, s, encounter(id, "IMP", clk.Now()))
+	}
+	flush(t, s)
+	r := s.Do(t, http.MethodGet, "/ledger/$verify", nil)
+	wantStatus(t, r, http.StatusOK, "verify")
+	if v := decode(t, r.Body); v["verified"] != true || toString(v["entries"]) != "3" {
+		t.Fatalf("an untouched ledger: %s", r.Body)
+	}
+	for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch} {
+		if r := s.Do(t, m, "/ledger", `{}`); r.Status != http.StatusMethodNotAllowed && r.Status != http.StatusNotFound {
+			t.Errorf("%s /ledger: %d, want 405 or 404", m, r.Status)
+		}
+	}
+
+	tamper(t, s, 2, bson.D{{Key: "organization", Value: "Organization/someone-else"}})
+	r = s.Do(t, http.MethodGet, "/ledger/$verify", nil)
+	v := decode(t, r.Body)
+	if v["verified"] != false || toString(get(v, "brokenAt", "seq")) != "2" || !strings.Contains(toString(get(v, "brokenAt", "reason")), "altered") {
+		t.Errorf("after altering entry 2: %s", r.Body)
+	}
+}
+
+// tamper changes fields of ledger entry seq directly in the database.
+func tamper(t testing.TB, s *apitest.Server, seq int, set bson.D) {
+	t.Helper()
+	client, err := mongo.Connect(options.Client().ApplyURI(s.DBURI))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Disconnect(context.Background())
+	id := strings.Repeat("0", 19) + string(rune('0'+seq))
+	res, err := client.Database("accord").Collection("ledger").UpdateOne(context.Background(), bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: set}})
+	if err != nil || res.MatchedCount != 1 {
+		t.Fatalf("tamper with entry %d: %v (%d matched)", seq, err, res.MatchedCount)
+	}
+}
+
+// TestPendingActions: an organisation's open obligations, oldest due first, with the resources they concern;
+// closed obligations and other organisations' are not listed.
+func TestPendingActions(t *testing.T) {
+	clk := newTestClock()
+	s := startLedgerStack(t, clk)
+	directory(t, s)
+	put(t, s, map[string]any{"resourceType": "Patient", "id": "9000000009", "identifier": []any{map[string]any{"system": nhsNumber, "value": "9000000009"}}})
+	now := clk.Now()
+	put(t, s, encounter("letter-due", "AMB", now))     // due in 10 days
+	put(t, s, encounter("summary-due", "IMP", now))    // due tomorrow
+	put(t, s, encounter("done", "IMP", now))           // fulfilled below
+	put(t, s, testOrder("order-1"))                    // RJ1's
+	put(t, s, report("dr-1", "final", "order-1", now)) // RJ1's obligation
+	create(t, s, dischargeSummary("done", now))
+	flush(t, s)
+
+	r := s.Do(t, http.MethodGet, "/Organization/R9Z/$pending-actions", nil)
+	wantStatus(t, r, http.StatusOK, "pending actions")
+	b := decode(t, r.Body)
+	if b["type"] != "searchset" || toString(b["total"]) != "2" {
+		t.Fatalf("not a searchset of 2: %s", truncated(r.Body))
+	}
+	var matches, includes []string
+	for _, e := range asList(b["entry"]) {
+		res := e["resource"].(map[string]any)
+		switch get(e, "search", "mode") {
+		case "match":
+			matches = append(matches, toString(get(res, "focus", "reference")))
+		case "include":
+			includes = append(includes, res["resourceType"].(string)+"/"+res["id"].(string))
+		}
+	}
+	if !slices.Equal(matches, []string{"Encounter/summary-due", "Encounter/letter-due"}) {
+		t.Errorf("pending actions %v, want the discharge summary then the clinic letter", matches)
+	}
+	slices.Sort(includes)
+	if !slices.Equal(includes, []string{"Encounter/letter-due", "Encounter/summary-due", "Patient/9000000009"}) {
+		t.Errorf("included %v", includes)
+	}
+	r = s.Do(t, http.MethodGet, "/Organization/RJ1/$pending-actions", nil)
+	if total := toString(decode(t, r.Body)["total"]); total != "1" {
+		t.Errorf("RJ1 has %s pending actions, want 1", total)
+	}
+	wantStatus(t, s.Do(t, http.MethodPost, "/Organization/R9Z/$pending-actions", `{}`), http.StatusMethodNotAllowed, "POST pending actions")
+}
+
+// TestLedgerViews_Access: analysts read the ledger but not pending actions; a system reads the pending actions of
+// the organisations it acts for only; the waiting times need no token.
+func TestLedgerViews_Access(t *testing.T) {
+	s := startSecured(t)
+	for _, r := range []map[string]any{organization("RJ1", "Example Teaching Hospitals"), organization("G85001", "Example Practice")} {
+		s.put(t, adminOps, r)
+	}
+	for _, c := range []struct {
+		client, path string
+		want         int
+	}{
+		{analystICB, "/ledger", http.StatusOK},
+		{analystICB, "/ledger/$compliance?period=2026", http.StatusOK},
+		{adminOps, "/ledger/$verify", http.StatusOK},
+		{provRJ1, "/ledger", http.StatusForbidden},
+		{gpG85001, "/ledger/$measure-report?period=2026", http.StatusForbidden},
+		{provRJ1, "/Organization/RJ1/$pending-actions", http.StatusOK},
+		{gpG85001, "/Organization/G85001/$pending-actions", http.StatusOK},
+		{gpG85001, "/Organization/RJ1/$pending-actions", http.StatusForbidden},
+		{analystICB, "/Organization/RJ1/$pending-actions", http.StatusForbidden},
+	} {
+		if r := s.as(t, c.client, http.MethodGet, c.path, nil); r.Status != c.want {
+			t.Errorf("%s GET %s: %s, want %d", c.client, c.path, outcomeText(r), c.want)
+		}
+	}
+	if r := s.Do(t, http.MethodGet, "/ledger", nil); r.Status != http.StatusUnauthorized {
+		t.Errorf("GET /ledger without a token: %d, want 401", r.Status)
+	}
+	r := s.Do(t, http.MethodGet, "/public/waiting-times", nil)
+	wantStatus(t, r, http.StatusOK, "waiting times without a token")
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("waiting times served as %q", ct)
+	}
+	wantStatus(t, s.Do(t, http.MethodGet, "/public/elsewhere", nil), http.StatusNotFound, "another public path")
+}
+
+// TestWaitingTimes: per provider and service, the median and 90th percentile days from referral received to
+// first appointment; a group of fewer than five referrals is suppressed.
+func TestWaitingTimes(t *testing.T) {
+	clk := newTestClock()
+	s := startLedgerStack(t, clk)
+	directory(t, s)
+	for i, days := range []int{10, 20, 30, 40, 50, 60} {
+		id := "gastro-" + string(rune('a'+i))
+		put(t, s, referral(id, "active"))
+		create(t, s, appointment(id, clk.Now().Add(time.Duration(days)*24*time.Hour)))
+		clk.Add(time.Hour)
+	}
+	for i := 0; i < 3; i++ { // a small service of another provider
+		id := "cardio-" + string(rune('a'+i))
+		sr := referral(id, "active")
+		sr["performer"] = []any{orgRef(labTrustRef, "RJ1")}
+		sr["code"] = map[string]any{"text": "Cardiology"}
+		put(t, s, sr)
+		create(t, s, appointment(id, clk.Now().Add(5*24*time.Hour)))
+	}
+	put(t, s, referral("waiting", "active")) // no appointment yet: not counted
+	flush(t, s)
+
+	r := s.Do(t, http.MethodGet, "/public/waiting-times", nil)
+	wantStatus(t, r, http.StatusOK, "waiting times")
+	w := decode(t, r.Body)
+	groups := asList(w["groups"])
+	if len(groups) != 1 || toString(w["suppressedGroups"]) != "1" || toString(w["minimumGroupSize"]) != "5" {
+		t.Fatalf("want one group and one suppressed: %s", r.Body)
+	}
+	g := groups[0]
+	for k, v := range map[string]string{"service": "Gastroenterology outpatients", "referrals": "6", "medianDays": "35", "percentile90Days": "55"} {
+		if toString(g[k]) != v {
+			t.Errorf("%s = %v, want %s", k, g[k], v)
+		}
+	}
+	if get(g, "provider", "reference") != trustRef || get(g, "provider", "name") != "Example Hospital NHS Trust" {
+		t.Errorf("provider %v", g["provider"])
+	}
+	r = s.Do(t, http.MethodGet, "/public/waiting-times?period=2025", nil)
+	if n := len(asList(decode(t, r.Body)["groups"])); n != 0 {
+		t.Errorf("2025 has %d groups, want none", n)
+	}
+	entries := ledgerEntries(t, s, "clause=6.2&state=fulfilled")
+	if len(entries) != 9 {
+		t.Errorf("%d referrals fulfilled by their appointment, want 9", len(entries))
+	}
+}

@@ -1,0 +1,27 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/accord-fhir/accord/fhir/fhirpath"
+	fhirsearch "github.com/accord-fhir/accord/fhir/search"
+	"github.com/accord-fhir/accord/internal/config"
+	"github.com/accord-fhir/accord/internal/search"
+	"github.com/accord-fhir/accord/profiles"
+)
+
+// searchParameters loads the R4 search parameters, which both the store's indexer and the searcher use.
+func searchParameters() (*fhirsearch.Registry, error) {
+	reg, err := fhirsearch.Load(profiles.FS, fhirpath.NewEngine())
+	if err != nil {
+		return nil, fmt.Errorf("load the search parameters: %w", err)
+	}
+	return reg, nil
+}
+
+// searchOptions are the searcher's options under cfg.
+func searchOptions(cfg config.Config) search.Options {
+	o := search.DefaultOptions()
+	o.BaseURL = cfg.BaseURL
+	return o
+}

@@ -1,0 +1,243 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/accord-fhir/accord/fhir"
+	"github.com/accord-fhir/accord/internal/store"
+)
+
+// The index fields that organisation scoping writes beside the current version of a resource.
+const (
+	// FieldACL holds who may see a resource of a scoped type: ODS codes and "Organization/<id>" references.
+	FieldACL = "acl"
+	// FieldODS holds an Organization's own ODS codes, to find the Organizations of a client's organisations.
+	FieldODS = "acl_ods"
+)
+
+// Source is what organisation scoping reads: the current version of a resource (ErrNotFound-wrapping errors for
+// none), and the current resources matching a query. store.Store is one.
+type Source interface {
+	Read(ctx context.Context, typ, id string) (fhir.Resource, error)
+	Find(ctx context.Context, typ string, q store.Query) (store.FindPage, error)
+}
+
+// Scoping decides organisation-scoped access with the rules of ScopingRules: who may see a resource, and as whom
+// a client writes it. It is safe for concurrent use.
+type Scoping struct {
+	rules map[string]TypeRule
+	src   Source
+}
+
+// NewScoping returns a Scoping that reads patients and organisations from src (nil: references are not resolved,
+// so that patient data is seen by no GP practice; only an Indexer not yet attached to its store does that).
+func NewScoping(src Source) *Scoping {
+	return &Scoping{rules: ScopingRules(), src: src}
+}
+
+// Shared reports whether resources of typ are visible to every client with a scope for the type.
+func (s *Scoping) Shared(typ string) bool { return rule(s.rules, typ).Shared }
+
+// Tokens returns who may see obj, a resource of typ: the ODS codes and "Organization/<id>" references named in its
+// visibility and writer elements, and those of the registered GP practice of the patient it is about. Shared
+// types have none (everyone sees them). It returns an error only when the patient cannot be read.
+func (s *Scoping) Tokens(ctx context.Context, typ string, obj fhir.Object) ([]string, error) {
+	r := rule(s.rules, typ)
+	if r.Shared {
+		return nil, nil
+	}
+	var tokens []string
+	for _, path := range append(slices.Clone(r.See), r.Writers...) {
+		tokens = append(tokens, orgTokens(obj, path)...)
+	}
+	for _, path := range r.Patient {
+		for _, id := range patientIDs(obj, path) {
+			gp, err := s.practice(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			tokens = append(tokens, gp...)
+		}
+	}
+	slices.Sort(tokens)
+	return slices.Compact(tokens), nil
+}
+
+// practice returns the organisation tokens of the GP practice of Patient/id, none when it is not stored.
+func (s *Scoping) practice(ctx context.Context, id string) ([]string, error) {
+	if s.src == nil {
+		return nil, nil
+	}
+	p, err := s.src.Read(ctx, "Patient", id)
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrGone) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("organisation scoping: read the patient: %w", err)
+	}
+	obj, err := fhir.DecodeObject(p.JSON, fhir.MaxDepth)
+	if err != nil {
+		return nil, fmt.Errorf("organisation scoping: decode Patient/%s: %w", id, err)
+	}
+	return orgTokens(obj, "generalPractitioner"), nil
+}
+
+// Index returns the scoping index fields of obj: FieldACL for a scoped type, FieldODS for an Organization.
+func (s *Scoping) Index(ctx context.Context, typ string, obj fhir.Object) (map[string]any, error) {
+	fields := map[string]any{}
+	if typ == "Organization" {
+		if codes := selfCodes(obj); len(codes) > 0 {
+			fields[FieldODS] = codes
+		}
+	}
+	tokens, err := s.Tokens(ctx, typ, obj)
+	if err != nil {
+		return nil, err
+	}
+	if len(tokens) > 0 {
+		fields[FieldACL] = tokens
+	}
+	return fields, nil
+}
+
+// Visibility is what one principal may see, computed once per request.
+type Visibility struct {
+	s          *Scoping
+	restricted bool
+	tokens     []string // ODS codes and "Organization/<id>" of the principal's organisations
+}
+
+// Restricted reports whether p sees only what its organisations may see: provider and GP systems.
+func Restricted(p Principal) bool {
+	return !p.Unrestricted && (p.Role == RoleProvider || p.Role == RoleGP)
+}
+
+// Visibility returns what p may see: for a restricted principal, its ODS codes and the references of the
+// Organizations that carry them.
+func (s *Scoping) Visibility(ctx context.Context, p Principal) (*Visibility, error) {
+	v := &Visibility{s: s, restricted: Restricted(p)}
+	if !v.restricted {
+		return v, nil
+	}
+	v.tokens = slices.Clone(p.Organizations)
+	if s.src != nil && len(p.Organizations) > 0 {
+		page, err := s.src.Find(ctx, "Organization", store.Query{Conds: []store.Cond{
+			{Field: FieldODS, Op: store.OpEq, Values: anys(p.Organizations)}}})
+		if err != nil {
+			return nil, fmt.Errorf("organisation scoping: find the client's organisations: %w", err)
+		}
+		for _, r := range page.Resources {
+			v.tokens = append(v.tokens, r.Reference())
+		}
+	}
+	return v, nil
+}
+
+// Sees reports whether the principal may see obj, a resource of typ.
+func (v *Visibility) Sees(ctx context.Context, typ string, obj fhir.Object) (bool, error) {
+	if !v.restricted || v.s.Shared(typ) {
+		return true, nil
+	}
+	tokens, err := v.s.Tokens(ctx, typ, obj)
+	if err != nil {
+		return false, err
+	}
+	for _, t := range tokens {
+		if slices.Contains(v.tokens, t) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Conds returns the conditions that restrict a query on typ to what the principal may see (none when it sees
+// everything of typ). They are meant for the query itself, so that totals and pages count only visible resources.
+func (v *Visibility) Conds(typ string) []store.Cond {
+	if !v.restricted || v.s.Shared(typ) {
+		return nil
+	}
+	return []store.Cond{{Field: FieldACL, Op: store.OpEq, Values: anys(v.tokens)}}
+}
+
+// WritesAs returns nil when p may write obj, a resource of typ, as one of its organisations: one of the writer
+// elements of the type (or an Organization's own identifier) names an organisation p acts for, by ODS code or by
+// a reference to an Organization carrying it. pending holds the resources of the same transaction by "Type/id",
+// for references to an Organization written with it. Unrestricted principals and administrators write anything.
+// A refusal is a *fhir.Error of code forbidden (HTTP 403).
+func (s *Scoping) WritesAs(ctx context.Context, p Principal, typ string, obj fhir.Object, pending map[string]fhir.Object) error {
+	if !Restricted(p) {
+		return nil
+	}
+	r := rule(s.rules, typ)
+	var named []string
+	if r.Self {
+		named = selfCodes(obj)
+	}
+	for _, path := range r.Writers {
+		for _, tok := range orgTokens(obj, path) {
+			codes, err := s.orgCodes(ctx, tok, pending)
+			if err != nil {
+				return err
+			}
+			named = append(named, codes...)
+		}
+	}
+	for _, code := range named {
+		if p.ActsFor(code) {
+			return nil
+		}
+	}
+	if len(r.Writers) == 0 && !r.Self {
+		return fhir.Errorf(fhir.IssueForbidden, typ, "a %s names no organisation it is written as: only administrators write it", typ)
+	}
+	var where []string
+	for _, w := range r.Writers {
+		where = append(where, typ+"."+w)
+	}
+	if r.Self {
+		where = append(where, typ+".identifier")
+	}
+	err := fhir.Errorf(fhir.IssueForbidden, "", "client %q writes a %s only as one of its organisations (%s), named "+
+		"by ODS code or Organization reference in %s", p.ClientID, typ, strings.Join(p.Organizations, ", "), strings.Join(where, " or "))
+	err.Issues[0].Expression = where
+	return err
+}
+
+// orgCodes returns the ODS codes of an organisation token: the code itself, or the identifiers of the referenced
+// Organization (from pending, else the store); none when it does not exist.
+func (s *Scoping) orgCodes(ctx context.Context, token string, pending map[string]fhir.Object) ([]string, error) {
+	id, isRef := strings.CutPrefix(token, "Organization/")
+	if !isRef {
+		return []string{token}, nil
+	}
+	if obj, ok := pending[token]; ok {
+		return selfCodes(obj), nil
+	}
+	if s.src == nil {
+		return nil, nil
+	}
+	org, err := s.src.Read(ctx, "Organization", id)
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrGone) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("organisation scoping: read %s: %w", token, err)
+	}
+	obj, err := fhir.DecodeObject(org.JSON, fhir.MaxDepth)
+	if err != nil {
+		return nil, fmt.Errorf("organisation scoping: decode %s: %w", token, err)
+	}
+	return selfCodes(obj), nil
+}
+
+func anys(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}

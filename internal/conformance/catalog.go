@@ -1,0 +1,125 @@
+// Package conformance serves the conformance resources of Accord's implementation guide — StructureDefinition,
+// ValueSet, CodeSystem and ImplementationGuide — read-only: read by id, search by url, name, type and version,
+// and the expansion of the guide's own value sets ($expand).
+// See https://hl7.org/fhir/R4/conformance-module.html and https://hl7.org/fhir/R4/valueset-operation-expand.html.
+package conformance
+
+import (
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/accord-fhir/accord/fhir"
+)
+
+// Types are the resource types a Catalog serves.
+var Types = []string{"CodeSystem", "ImplementationGuide", "StructureDefinition", "ValueSet"}
+
+// Catalog holds the conformance resources of the guide. It is immutable and safe for concurrent use.
+type Catalog struct {
+	byType map[string][]*entry // sorted by id
+	byURL  map[string]*entry
+	loaded time.Time
+}
+
+// entry is one resource, with the values its search parameters match.
+type entry struct {
+	res                        fhir.Resource
+	obj                        fhir.Object
+	url, name, version, sdType string
+	title, status              string
+}
+
+// Load reads the resources of the types in Types from the files of fsys matching patterns (other files and
+// resource types are skipped), checking that ids and canonical URLs are unique. loaded is the lastUpdated of
+// the resources (the time the guide was loaded).
+func Load(fsys fs.FS, loaded time.Time, patterns ...string) (*Catalog, error) {
+	c := &Catalog{byType: map[string][]*entry{}, byURL: map[string]*entry{}, loaded: loaded.UTC()}
+	for _, p := range patterns {
+		names, err := fs.Glob(fsys, p)
+		if err != nil {
+			return nil, fmt.Errorf("conformance resources %q: %w", p, err)
+		}
+		for _, name := range names {
+			if err := c.add(fsys, name); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, list := range c.byType {
+		slices.SortFunc(list, func(a, b *entry) int { return strings.Compare(a.res.ID, b.res.ID) })
+	}
+	return c, nil
+}
+
+func (c *Catalog) add(fsys fs.FS, name string) error {
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return fmt.Errorf("conformance resource %s: %w", name, err)
+	}
+	obj, err := fhir.DecodeObject(data, fhir.MaxDepth)
+	if err != nil {
+		return fmt.Errorf("conformance resource %s: %w", name, err)
+	}
+	typ := fhir.ResourceType(obj)
+	if !slices.Contains(Types, typ) {
+		return nil
+	}
+	e := &entry{obj: obj}
+	e.url, e.name, e.version = str(obj, "url"), str(obj, "name"), str(obj, "version")
+	e.sdType, e.title, e.status = str(obj, "type"), str(obj, "title"), str(obj, "status")
+	id := str(obj, "id")
+	switch {
+	case !fhir.ValidID(id):
+		return fmt.Errorf("conformance resource %s: no valid id", name)
+	case e.url == "":
+		return fmt.Errorf("conformance resource %s: no url", name)
+	case c.byURL[e.url] != nil:
+		return fmt.Errorf("conformance resource %s: url %s is defined twice", name, e.url)
+	case c.find(typ, id) != nil:
+		return fmt.Errorf("conformance resource %s: %s/%s is defined twice", name, typ, id)
+	}
+	fhir.SetMeta(obj, id, "1", c.loaded)
+	body, err := fhir.Marshal(obj)
+	if err != nil {
+		return fmt.Errorf("conformance resource %s: %w", name, err)
+	}
+	e.res = fhir.Resource{Type: typ, ID: id, VersionID: "1", LastUpdated: c.loaded, JSON: body}
+	c.byType[typ] = append(c.byType[typ], e)
+	c.byURL[e.url] = e
+	return nil
+}
+
+func str(obj fhir.Object, key string) string {
+	s, _ := obj[key].(string)
+	return s
+}
+
+func (c *Catalog) find(typ, id string) *entry {
+	for _, e := range c.byType[typ] {
+		if e.res.ID == id {
+			return e
+		}
+	}
+	return nil
+}
+
+// Serves reports whether typ is a type the catalog serves.
+func (c *Catalog) Serves(typ string) bool { return slices.Contains(Types, typ) }
+
+// Read returns the resource typ/id; a *fhir.Error of code not-found when there is none.
+func (c *Catalog) Read(typ, id string) (fhir.Resource, error) {
+	if e := c.find(typ, id); e != nil {
+		return e.res, nil
+	}
+	return fhir.Resource{}, fhir.Errorf(fhir.IssueNotFound, "", "no %s with id %q in the implementation guide", typ, truncate(id, 64))
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}

@@ -1,0 +1,342 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/accord-fhir/accord/fhir"
+	"github.com/accord-fhir/accord/internal/auth"
+	"github.com/accord-fhir/accord/internal/store"
+)
+
+// Options configure a Ledger; DefaultOptions gives the defaults.
+type Options struct {
+	// Clock gives the time: due times are compared with it, and breaches and marks are dated by it.
+	Clock func() time.Time
+	// SweepInterval is how often the sweeper looks for obligations past due (ACCORD_SWEEP_INTERVAL).
+	SweepInterval time.Duration
+	// Heartbeat is how often the process's mark is written; a mark not written for three heartbeats (at least
+	// DeadAfter) belongs to a stopped process.
+	Heartbeat, DeadAfter time.Duration
+	// Margin widens the window of versions processed again for a stopped process, for commits in flight.
+	Margin time.Duration
+	// SingleWriter says this process is the only one using the database (the embedded one): every mark found at
+	// start belongs to a stopped process.
+	SingleWriter bool
+	// QueueSize bounds the committed versions waiting to be processed (writers wait beyond it); BatchSize is the
+	// most processed together.
+	QueueSize, BatchSize int
+	// EarlyRetention is how long a resource that came before its obligation is kept waiting for it.
+	EarlyRetention time.Duration
+	// Logger receives operational messages (never resource content).
+	Logger *slog.Logger
+}
+
+// DefaultOptions returns a one-minute sweep, ten-second heartbeats and a two-minute margin.
+func DefaultOptions() Options {
+	return Options{
+		Clock: time.Now, SweepInterval: time.Minute, Heartbeat: 10 * time.Second, DeadAfter: time.Minute,
+		Margin: 2 * time.Minute, QueueSize: 4096, BatchSize: 128, EarlyRetention: 180 * 24 * time.Hour,
+		Logger: slog.Default(),
+	}
+}
+
+// Ledger is the obligations engine and the ledger: it processes committed resource versions, sweeps for breaches,
+// and answers the ledger's queries. It is safe for concurrent use.
+type Ledger struct {
+	st   store.Store
+	ls   Store
+	pack *Pack
+	opts Options
+	mark string
+
+	queue   chan *event
+	stopped chan struct{}
+	stop    sync.Once
+
+	enqueued, processed atomic.Int64
+	pendingMu           sync.Mutex
+	pending             map[int64]time.Time // enqueued, not yet processed: sequence → version time
+	lostFloor           time.Time           // oldest version not queued because processing had stopped
+
+	recent  *recentVersions
+	reports *reportCache
+}
+
+// New returns a Ledger over the resource store st (written directly, not through Observe) and the ledger store ls,
+// applying pack.
+func New(st store.Store, ls Store, pack *Pack, opts Options) *Ledger {
+	d := DefaultOptions()
+	if opts.Clock == nil {
+		opts.Clock = d.Clock
+	}
+	if opts.Logger == nil {
+		opts.Logger = d.Logger
+	}
+	for _, f := range []struct{ v, def *time.Duration }{
+		{&opts.SweepInterval, &d.SweepInterval}, {&opts.Heartbeat, &d.Heartbeat}, {&opts.DeadAfter, &d.DeadAfter},
+		{&opts.Margin, &d.Margin}, {&opts.EarlyRetention, &d.EarlyRetention},
+	} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
+	}
+	if opts.QueueSize <= 0 {
+		opts.QueueSize = d.QueueSize
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = d.BatchSize
+	}
+	return &Ledger{
+		st: st, ls: ls, pack: pack, opts: opts, mark: uuid.NewString(),
+		queue: make(chan *event, opts.QueueSize), stopped: make(chan struct{}),
+		pending: map[int64]time.Time{}, recent: newRecentVersions(8192), reports: newReportCache(64),
+	}
+}
+
+// Pack returns the rule pack in force.
+func (l *Ledger) Pack() *Pack { return l.pack }
+
+// event is one committed resource version to process.
+type event struct {
+	seq          int64
+	typ, id, vid string
+	time         time.Time
+	obj          fhir.Object // nil for a deletion
+	created      bool        // version 1 of a new resource: no obligation of it can exist yet
+	actor        string
+	fromRecovery bool
+}
+
+func (e *event) ref() string        { return e.typ + "/" + e.id }
+func (e *event) versionRef() string { return e.typ + "/" + e.id + "/_history/" + e.vid }
+
+// Observe returns st with two duties added to Commit: it refuses client writes of obligation Tasks (a 403
+// OperationOutcome), and it hands every committed version to the Ledger for processing. The REST service writes
+// through it; the Ledger itself writes to st directly.
+func (l *Ledger) Observe(st store.Store) store.Store { return &observed{Store: st, l: l} }
+
+type observed struct {
+	store.Store
+	l *Ledger
+}
+
+// Commit refuses writes of obligation Tasks, commits, and queues what was committed.
+func (o *observed) Commit(ctx context.Context, writes []store.Write) ([]store.Result, error) {
+	for _, w := range writes {
+		if w.Type == "Task" && (strings.HasPrefix(w.ID, IDPrefix) || (w.Object != nil && IsObligationTask(w.Object))) {
+			return nil, fhir.Errorf(fhir.IssueForbidden, "Task", "obligation Tasks (Task/%s…) are kept by Accord's ledger: clients cannot create, change or delete them, nor Tasks carrying the obligation tag, profile or a clause code", IDPrefix)
+		}
+	}
+	res, err := o.Store.Commit(ctx, writes)
+	if err != nil {
+		return res, err
+	}
+	actor := "unknown"
+	if p, ok := auth.PrincipalFrom(ctx); ok {
+		actor = p.ClientID
+	}
+	for i, r := range res {
+		if r.Noop || !o.l.pack.Watches(r.Resource.Type) {
+			continue
+		}
+		ev := &event{typ: r.Resource.Type, id: r.Resource.ID, vid: r.Resource.VersionID, time: r.Resource.LastUpdated,
+			created: r.Created && r.Resource.VersionID == "1", actor: actor}
+		if !r.Resource.Deleted {
+			ev.obj = writes[i].Object
+		}
+		o.l.enqueue(ev)
+	}
+	return res, nil
+}
+
+// enqueue hands ev to the processor; when processing has stopped it records ev's time so that the mark covers it.
+func (l *Ledger) enqueue(ev *event) {
+	ev.seq = l.enqueued.Add(1)
+	l.pendingMu.Lock()
+	l.pending[ev.seq] = ev.time
+	l.pendingMu.Unlock()
+	select {
+	case l.queue <- ev:
+	case <-l.stopped:
+		l.pendingMu.Lock()
+		delete(l.pending, ev.seq)
+		if l.lostFloor.IsZero() || ev.time.Before(l.lostFloor) {
+			l.lostFloor = ev.time
+		}
+		l.pendingMu.Unlock()
+		l.processed.Add(1)
+	}
+}
+
+// done records that events were processed.
+func (l *Ledger) done(events []*event) {
+	l.pendingMu.Lock()
+	for _, ev := range events {
+		delete(l.pending, ev.seq)
+	}
+	l.pendingMu.Unlock()
+	l.processed.Add(int64(len(events)))
+}
+
+// through is the time up to which every version this process committed has been processed: the oldest version
+// still waiting, or now.
+func (l *Ledger) through(now time.Time) (time.Time, bool) {
+	l.pendingMu.Lock()
+	defer l.pendingMu.Unlock()
+	t := now
+	for _, ts := range l.pending {
+		if ts.Before(t) {
+			t = ts
+		}
+	}
+	if !l.lostFloor.IsZero() && l.lostFloor.Before(t) {
+		t = l.lostFloor
+	}
+	return t, len(l.pending) == 0 && l.lostFloor.IsZero()
+}
+
+// Flush waits until every version queued before the call has been processed, or ctx ends.
+func (l *Ledger) Flush(ctx context.Context) error {
+	target := l.enqueued.Load()
+	for l.processed.Load() < target {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-l.stopped:
+			return nil
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// Run processes committed versions, sweeps for breaches every SweepInterval, processes again what stopped
+// processes left, and keeps this process's mark, until ctx ends; it then processes what is queued (for up to ten
+// seconds) and leaves a mark for what it could not.
+func (l *Ledger) Run(ctx context.Context) error {
+	if err := l.heartbeat(ctx); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { l.processLoop(ctx) })
+	wg.Go(func() { l.sweepLoop(ctx) })
+	wg.Wait()
+	l.stop.Do(func() { close(l.stopped) })
+	return l.finish()
+}
+
+// processLoop takes batches off the queue until ctx ends.
+func (l *Ledger) processLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-l.queue:
+			batch := l.take(ev)
+			t0 := time.Now()
+			err := l.process(ctx, batch)
+			debugProcess(len(batch), time.Since(t0))
+			if err != nil && ctx.Err() == nil {
+				l.opts.Logger.Error("ledger: processing failed; the versions will be processed again at the next start", "err", err, "versions", len(batch))
+				l.keep(batch)
+			}
+			l.done(batch)
+		}
+	}
+}
+
+// take returns first plus whatever else is queued, up to BatchSize.
+func (l *Ledger) take(first *event) []*event {
+	batch := []*event{first}
+	for len(batch) < l.opts.BatchSize {
+		select {
+		case ev := <-l.queue:
+			batch = append(batch, ev)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// keep makes the mark cover a batch whose processing failed.
+func (l *Ledger) keep(batch []*event) {
+	l.pendingMu.Lock()
+	defer l.pendingMu.Unlock()
+	for _, ev := range batch {
+		if l.lostFloor.IsZero() || ev.time.Before(l.lostFloor) {
+			l.lostFloor = ev.time
+		}
+	}
+}
+
+// finish processes what is still queued, then removes this process's mark, or leaves it for what remains.
+func (l *Ledger) finish() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for ctx.Err() == nil {
+		select {
+		case ev := <-l.queue:
+			batch := l.take(ev)
+			if err := l.process(ctx, batch); err != nil {
+				l.keep(batch)
+			}
+			l.done(batch)
+			continue
+		default:
+		}
+		break
+	}
+	if _, clean := l.through(l.opts.Clock()); clean {
+		return l.ls.DeleteMark(ctx, l.mark)
+	}
+	return l.heartbeat(ctx)
+}
+
+// heartbeat writes this process's mark.
+func (l *Ledger) heartbeat(ctx context.Context) error {
+	now := l.opts.Clock().UTC()
+	through, _ := l.through(now)
+	return l.ls.PutMark(ctx, Mark{ID: l.mark, Through: through, Beat: now})
+}
+
+
+var dbgMu sync.Mutex
+var dbgN, dbgB int
+var dbgT time.Duration
+
+func debugProcess(n int, d time.Duration) {
+	dbgMu.Lock()
+	defer dbgMu.Unlock()
+	dbgN += n
+	dbgB++
+	dbgT += d
+	if dbgB%200 == 0 {
+		fmt.Printf("DEBUG ledger: %d events in %d batches, %v per event\n", dbgN, dbgB, dbgT/time.Duration(dbgN))
+	}
+}
+
+var dbgStages = map[string][2]int64{}
+
+func dbgStage(name string, d time.Duration) {
+	dbgMu.Lock()
+	defer dbgMu.Unlock()
+	v := dbgStages[name]
+	v[0]++
+	v[1] += int64(d)
+	dbgStages[name] = v
+	if v[0]%100 == 0 {
+		fmt.Printf("DEBUG stage %s: %d calls, %v each\n", name, v[0], time.Duration(v[1]/v[0]))
+	}
+}
+
+// DebugStage is temporary.
+func DebugStage(name string, d time.Duration) { dbgStage(name, d) }

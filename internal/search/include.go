@@ -1,0 +1,173 @@
+package search
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/accord-fhir/accord/fhir"
+	fhirsearch "github.com/accord-fhir/accord/fhir/search"
+	"github.com/accord-fhir/accord/internal/store"
+)
+
+// includeParams are the reference parameters an include follows from resources of typ: its own, or with * all
+// the type's reference parameters.
+func (s *Searcher) includeParams(typ string, inc fhirsearch.Include) []*fhirsearch.Param {
+	if inc.Type != typ {
+		return nil
+	}
+	if inc.Param != nil {
+		return []*fhirsearch.Param{inc.Param}
+	}
+	var out []*fhirsearch.Param
+	for _, p := range s.reg.Params(typ) {
+		if p.Type == fhirsearch.TypeReference {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// includeFields are the index fields the includes follow from resources of typ (only the :iterate ones when
+// iterateOnly).
+func (s *Searcher) includeFields(typ string, includes []fhirsearch.Include, iterateOnly bool) []string {
+	var out []string
+	for _, inc := range includes {
+		if iterateOnly && !inc.Iterate {
+			continue
+		}
+		for _, p := range s.includeParams(typ, inc) {
+			if f := field(p.Code, ""); !slices.Contains(out, f) {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+// includer collects the resources of _include and _revinclude, round by round: the first round from the
+// matches, each further round (for :iterate) from what the previous one added.
+type includer struct {
+	s        *Searcher
+	ctx      context.Context
+	q        *fhirsearch.Query
+	have     map[string]bool
+	included []fhir.Resource
+	full     bool
+}
+
+// include returns the resources the matches include and revinclude, with a warning when Options.MaxIncluded cut
+// them. It makes one query per included type and per _revinclude in each round.
+func (s *Searcher) include(ctx context.Context, q *fhirsearch.Query, matches []fhir.Resource, fields []map[string]any) ([]fhir.Resource, []fhir.Issue, error) {
+	if len(q.Includes)+len(q.RevIncludes) == 0 || len(matches) == 0 {
+		return nil, nil, nil
+	}
+	in := &includer{s: s, ctx: ctx, q: q, have: map[string]bool{}}
+	for _, r := range matches {
+		in.have[r.Reference()] = true
+	}
+	frontier, frontierFields := matches, fields
+	for round := 0; round <= s.opts.MaxIterate && len(frontier) > 0 && !in.full; round++ {
+		var err error
+		frontier, frontierFields, err = in.round(frontier, frontierFields, round > 0)
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	var issues []fhir.Issue
+	if in.full {
+		issues = append(issues, fhir.Issue{Severity: fhir.SeverityWarning, Code: fhir.IssueTooCostly,
+			Details: "_include and _revinclude were cut at " + strconv.Itoa(s.opts.MaxIncluded) + " resources"})
+	}
+	return in.included, issues, nil
+}
+
+// round adds the resources that frontier includes and revincludes; it returns them, with the fields the next
+// round needs.
+func (in *includer) round(frontier []fhir.Resource, fields []map[string]any, iterating bool) ([]fhir.Resource, []map[string]any, error) {
+	wanted := map[string][]any{} // type → ids
+	for i, r := range frontier {
+		for _, inc := range in.q.Includes {
+			if iterating && !inc.Iterate {
+				continue
+			}
+			for _, p := range in.s.includeParams(r.Type, inc) {
+				for _, ref := range stringsOf(fields[i][field(p.Code, "")]) {
+					typ, id, ok := strings.Cut(ref, "/")
+					if !ok || !fhir.IsResourceType(typ) || !fhir.ValidID(id) || (inc.Target != "" && typ != inc.Target) || in.have[ref] {
+						continue
+					}
+					in.have[ref] = true
+					wanted[typ] = append(wanted[typ], id)
+				}
+			}
+		}
+	}
+	var next []fhir.Resource
+	var nextFields []map[string]any
+	types := make([]string, 0, len(wanted))
+	for t := range wanted {
+		types = append(types, t)
+	}
+	slices.Sort(types)
+	for _, typ := range types {
+		page, err := in.fetch(typ, store.Cond{Field: "_id", Op: store.OpEq, Values: wanted[typ]})
+		if err != nil {
+			return nil, nil, err
+		}
+		next, nextFields = append(next, page.Resources...), append(nextFields, page.Fields...)
+	}
+	for _, inc := range in.q.RevIncludes {
+		if iterating && !inc.Iterate {
+			continue
+		}
+		refs := in.revRefs(frontier, inc)
+		if len(refs) == 0 {
+			continue
+		}
+		page, err := in.fetch(inc.Type, store.Cond{Field: field(inc.Param.Code, ""), Op: store.OpEq, Values: refs})
+		if err != nil {
+			return nil, nil, err
+		}
+		for i, r := range page.Resources {
+			if !in.have[r.Reference()] {
+				in.have[r.Reference()] = true
+				next, nextFields = append(next, r), append(nextFields, page.Fields[i])
+			}
+		}
+	}
+	room := in.s.opts.MaxIncluded - len(in.included)
+	if len(next) > room {
+		next, nextFields, in.full = next[:room], nextFields[:room], true
+	}
+	in.included = append(in.included, next...)
+	return next, nextFields, nil
+}
+
+// revRefs are the references to frontier resources that a _revinclude's parameter may hold.
+func (in *includer) revRefs(frontier []fhir.Resource, inc fhirsearch.Include) []any {
+	var refs []any
+	for _, r := range frontier {
+		if len(inc.Param.Targets) == 0 || slices.Contains(inc.Param.Targets, r.Type) {
+			if inc.Target == "" || inc.Target == r.Type {
+				refs = append(refs, r.Reference())
+			}
+		}
+	}
+	return refs
+}
+
+// fetch reads the resources of typ meeting cond, with the fields of the :iterate includes from typ.
+func (in *includer) fetch(typ string, cond store.Cond) (store.FindPage, error) {
+	fields := in.s.includeFields(typ, in.q.Includes, true)
+	page, err := in.s.find(in.ctx, typ, store.Query{Conds: []store.Cond{cond}, Count: in.s.opts.MaxIncluded + 1, Fields: fields})
+	if err != nil {
+		return page, err
+	}
+	if page.Fields == nil {
+		page.Fields = make([]map[string]any, len(page.Resources))
+	}
+	return page, nil
+}
+

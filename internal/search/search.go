@@ -1,0 +1,312 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/accord-fhir/accord/fhir"
+	fhirsearch "github.com/accord-fhir/accord/fhir/search"
+	"github.com/accord-fhir/accord/internal/rest"
+	"github.com/accord-fhir/accord/internal/store"
+)
+
+// Options configure a Searcher; DefaultOptions gives the defaults.
+type Options struct {
+	// DefaultCount is the page size without _count; MaxCount the largest page (a larger _count is lowered).
+	DefaultCount, MaxCount int
+	// MaxChainMatches bounds the resources a chain or reverse chain may match on one type (beyond it the search
+	// fails with too-costly, HTTP 400).
+	MaxChainMatches int
+	// MaxIncluded bounds the resources _include and _revinclude add to a page (beyond it they are cut, with a
+	// warning); MaxIterate bounds the rounds of :iterate.
+	MaxIncluded, MaxIterate int
+	// MaxMatch bounds the resources a conditional interaction's criteria are matched against.
+	MaxMatch int
+	// BaseURL is the service's public base URL, when configured: absolute references to it are searched as
+	// relative ones.
+	BaseURL string
+	// Clock gives now, for ap on dates.
+	Clock func() time.Time
+}
+
+// DefaultOptions returns pages of 20 and at most 1000, 1000 chain matches and included resources, 3 iterations.
+func DefaultOptions() Options {
+	return Options{DefaultCount: 20, MaxCount: 1000, MaxChainMatches: 1000, MaxIncluded: 1000, MaxIterate: 3, MaxMatch: 100, Clock: time.Now}
+}
+
+// Searcher runs FHIR searches over a store whose Indexer includes this package's Indexer. It implements
+// rest.Searcher; safe for concurrent use.
+type Searcher struct {
+	store      store.Store
+	reg        *fhirsearch.Registry
+	summarizer *fhirsearch.Summarizer
+	opts       Options
+}
+
+var _ rest.Searcher = (*Searcher)(nil)
+
+// New returns a Searcher over st with the parameters of reg.
+func New(st store.Store, reg *fhirsearch.Registry, opts Options) *Searcher {
+	d := DefaultOptions()
+	if opts.DefaultCount <= 0 {
+		opts.DefaultCount = d.DefaultCount
+	}
+	if opts.MaxCount <= 0 {
+		opts.MaxCount = d.MaxCount
+	}
+	if opts.MaxChainMatches <= 0 {
+		opts.MaxChainMatches = d.MaxChainMatches
+	}
+	if opts.MaxIncluded <= 0 {
+		opts.MaxIncluded = d.MaxIncluded
+	}
+	if opts.MaxIterate <= 0 {
+		opts.MaxIterate = d.MaxIterate
+	}
+	if opts.MaxMatch <= 0 {
+		opts.MaxMatch = d.MaxMatch
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	return &Searcher{store: st, reg: reg, summarizer: fhirsearch.NewSummarizer(), opts: opts}
+}
+
+type strictKey struct{}
+
+// WithStrictHandling returns ctx saying whether the request asked for Prefer: handling=strict, under which an
+// unknown search parameter is an error rather than ignored with a warning.
+func WithStrictHandling(ctx context.Context, strict bool) context.Context {
+	return context.WithValue(ctx, strictKey{}, strict)
+}
+
+func strictHandling(ctx context.Context) bool {
+	s, _ := ctx.Value(strictKey{}).(bool)
+	return s
+}
+
+func (s *Searcher) parse(ctx context.Context, typ string, params url.Values, strict bool) (*fhirsearch.Query, error) {
+	return s.reg.Parse(typ, params, fhirsearch.ParseOptions{Strict: strict || strictHandling(ctx), BaseURL: s.opts.BaseURL})
+}
+
+func (s *Searcher) find(ctx context.Context, typ string, q store.Query) (store.FindPage, error) {
+	return s.store.Find(ctx, typ, q)
+}
+
+// Match returns the resources of typ matching params, the criteria of a conditional interaction (at most
+// Options.MaxMatch of them). Unknown parameters are an error (conditional interactions are strict); result
+// parameters are ignored; criteria that select nothing are an error.
+func (s *Searcher) Match(ctx context.Context, typ string, params url.Values) ([]fhir.Resource, error) {
+	q, err := s.parse(ctx, typ, params, true)
+	if err != nil {
+		return nil, err
+	}
+	if len(q.Criteria) == 0 {
+		return nil, fhir.Errorf(fhir.IssueInvalid, "", "conditional criteria for %s are empty", typ)
+	}
+	pl := &planner{s: s, ctx: ctx, now: s.opts.Clock()}
+	conds, err := pl.conds(q.Criteria)
+	if err != nil {
+		return nil, err
+	}
+	page, err := s.find(ctx, typ, store.Query{Conds: conds, Count: s.opts.MaxMatch})
+	if err != nil {
+		return nil, err
+	}
+	return page.Resources, nil
+}
+
+// ClaimKey is the canonical form of params under typ (type, then the parameters sorted by name and their values
+// sorted), or "" for criteria that do not parse, name unknown parameters or hold result parameters.
+func (s *Searcher) ClaimKey(typ string, params url.Values) string {
+	q, err := s.reg.Parse(typ, params, fhirsearch.ParseOptions{Strict: true, BaseURL: s.opts.BaseURL})
+	if err != nil || len(q.Criteria) == 0 || len(q.Params) != len(params) || len(q.Sort) > 0 || q.Count >= 0 ||
+		len(q.Includes)+len(q.RevIncludes) > 0 || q.Summary != "" || len(q.Elements) > 0 || q.Total != "" {
+		return ""
+	}
+	names := make([]string, 0, len(params))
+	for n := range params {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	var b strings.Builder
+	b.WriteString(typ)
+	sep := byte('?')
+	for _, n := range names {
+		vals := slices.Clone(params[n])
+		slices.Sort(vals)
+		for _, v := range vals {
+			b.WriteByte(sep)
+			sep = '&'
+			fmt.Fprintf(&b, "%s=%s", url.QueryEscape(n), url.QueryEscape(v))
+		}
+	}
+	return b.String()
+}
+
+// Params lists the search parameters of typ, for the CapabilityStatement: every R4 parameter of the type that
+// Accord implements.
+func (s *Searcher) Params(typ string) []rest.SearchParam {
+	params := s.reg.Params(typ)
+	out := make([]rest.SearchParam, 0, len(params))
+	for _, p := range params {
+		out = append(out, rest.SearchParam{Name: p.Code, Type: string(p.Type), Definition: p.URL})
+	}
+	return out
+}
+
+// Search runs a search interaction on typ: criteria, restrict (added to the query), sort, keyset paging,
+// _include and _revinclude, _total, _summary and _elements. See the errors of fhirsearch.Registry.Parse; a bad
+// _cursor, and a chain that matches too many resources (too-costly), are 400 errors too.
+func (s *Searcher) Search(ctx context.Context, typ string, params url.Values, restrict []store.Cond) (rest.SearchPage, error) {
+	q, err := s.parse(ctx, typ, params, false)
+	if err != nil {
+		return rest.SearchPage{}, err
+	}
+	return s.run(ctx, q, restrict)
+}
+
+// pageSize is the _count to use.
+func (s *Searcher) pageSize(q *fhirsearch.Query) int {
+	if q.Count < 0 {
+		return s.opts.DefaultCount
+	}
+	return min(q.Count, s.opts.MaxCount)
+}
+
+// sortKeys are the store keys of _sort; without one, _lastUpdated ascending (oldest first, so that resources
+// added while a client pages arrive on later pages).
+func sortKeys(q *fhirsearch.Query) []store.SortKey {
+	if len(q.Sort) == 0 {
+		return []store.SortKey{{Field: "ts"}}
+	}
+	keys := make([]store.SortKey, len(q.Sort))
+	for i, k := range q.Sort {
+		f := field(k.Param.Code, "sort")
+		switch k.Param.Code {
+		case "_id":
+			f = "_id"
+		case "_lastUpdated":
+			f = "ts"
+		}
+		keys[i] = store.SortKey{Field: f, Descending: k.Descending}
+	}
+	return keys
+}
+
+// run runs a parsed search.
+func (s *Searcher) run(ctx context.Context, q *fhirsearch.Query, restrict []store.Cond) (rest.SearchPage, error) {
+	pl := &planner{s: s, ctx: ctx, now: s.opts.Clock()}
+	conds, err := pl.conds(q.Criteria)
+	if err != nil {
+		return rest.SearchPage{}, err
+	}
+	conds = append(conds, restrict...)
+	count := s.pageSize(q)
+	page := rest.SearchPage{Total: -1, Self: linkParams(q, count, ""), Issues: q.Issues}
+	if q.Summary == "count" || count == 0 {
+		found, err := s.find(ctx, q.Type, store.Query{Conds: conds, CountOnly: true})
+		page.Total = found.Total
+		return page, err
+	}
+	keys := sortKeys(q)
+	sq := store.Query{Conds: conds, Sort: keys, Count: count + 1, Fields: s.matchFields(q, keys),
+		CountTotal: q.Total == "accurate" || q.Total == "estimate"}
+	var cur cursor
+	if q.Cursor != "" {
+		c, pos, err := decodeCursor(q.Cursor, keys)
+		if err != nil {
+			return rest.SearchPage{}, err
+		}
+		cur = c
+		if c.Before {
+			sq.Before = pos
+		} else {
+			sq.After = pos
+		}
+		page.Self = linkParams(q, count, q.Cursor)
+	}
+	found, err := s.find(ctx, q.Type, sq)
+	if err != nil {
+		return rest.SearchPage{}, err
+	}
+	matches, fields := found.Resources, found.Fields
+	hasPrev, hasNext := q.Cursor != "" && !cur.Before, cur.Before
+	if len(matches) > count {
+		if cur.Before {
+			matches, fields, hasPrev = matches[1:], fields[1:], true
+		} else {
+			matches, fields, hasNext = matches[:count], fields[:count], true
+		}
+	}
+	page.Total = found.Total
+	if q.Total == "" && q.Cursor == "" && !hasNext {
+		page.Total = len(matches)
+	}
+	if len(matches) > 0 && hasNext {
+		page.Next = linkParams(q, count, newCursor(keys, matches[len(matches)-1], fields[len(fields)-1], false).encode())
+	}
+	if len(matches) > 0 && hasPrev {
+		page.Prev = linkParams(q, count, newCursor(keys, matches[0], fields[0], true).encode())
+	}
+	included, issues, err := s.include(ctx, q, matches, fields)
+	if err != nil {
+		return rest.SearchPage{}, err
+	}
+	page.Included, page.Issues = included, append(page.Issues, issues...)
+	if page.Matches, err = s.summarize(matches, q); err != nil {
+		return rest.SearchPage{}, err
+	}
+	return page, nil
+}
+
+// matchFields are the index fields a page's matches must come with: their sort values (for the cursors) and
+// the references _include follows.
+func (s *Searcher) matchFields(q *fhirsearch.Query, keys []store.SortKey) []string {
+	fields := []string{}
+	for _, k := range keys {
+		if k.Field != "_id" && k.Field != "ts" {
+			fields = append(fields, k.Field)
+		}
+	}
+	return append(fields, s.includeFields(q.Type, q.Includes, false)...)
+}
+
+// linkParams are the parameters of a page link: the request's, the page size, and the cursor.
+func linkParams(q *fhirsearch.Query, count int, cur string) url.Values {
+	v := url.Values{}
+	for k, vals := range q.Params {
+		v[k] = vals
+	}
+	v.Set("_count", strconv.Itoa(count))
+	if cur != "" {
+		v.Set("_cursor", cur)
+	}
+	return v
+}
+
+// summarize applies _summary and _elements to the matches.
+func (s *Searcher) summarize(matches []fhir.Resource, q *fhirsearch.Query) ([]fhir.Resource, error) {
+	if (q.Summary == "" || q.Summary == "false") && len(q.Elements) == 0 {
+		return matches, nil
+	}
+	out := make([]fhir.Resource, len(matches))
+	for i, r := range matches {
+		obj, err := fhir.DecodeObject(r.JSON, fhir.MaxDepth)
+		if err != nil {
+			return nil, fmt.Errorf("summarise %s: %w", r.Reference(), err)
+		}
+		b, err := fhir.Marshal(s.summarizer.Summarize(obj, q.Summary, q.Elements))
+		if err != nil {
+			return nil, fmt.Errorf("summarise %s: %w", r.Reference(), err)
+		}
+		r.JSON = b
+		out[i] = r
+	}
+	return out, nil
+}
