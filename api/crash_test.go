@@ -42,9 +42,9 @@ func TestCrashChild(t *testing.T) {
 const crashBundle = `{"resourceType":"Bundle","type":"transaction","entry":[
  {"fullUrl":"urn:uuid:11111111-1111-1111-1111-111111111111","resource":{"resourceType":"Patient","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9000000017"}]},
   "request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=https://fhir.nhs.uk/Id/nhs-number|9000000017"}},
- {"resource":{"resourceType":"Task","status":"requested","intent":"order","identifier":[{"system":"urn:test","value":"crash-1"}],"for":{"reference":"urn:uuid:11111111-1111-1111-1111-111111111111"}},
+ {"resource":{"resourceType":"Task","status":"requested","intent":"order","identifier":[{"system":"urn:test","value":"crash-1"}],"for":{"reference":"urn:uuid:11111111-1111-1111-1111-111111111111"},"owner":{"identifier":{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"RJ1"}}},
   "request":{"method":"POST","url":"Task"}},
- {"resource":{"resourceType":"Organization","id":"crash-org","name":"X"},"request":{"method":"PUT","url":"Organization/crash-org"}}]}`
+ {"resource":{"resourceType":"Organization","id":"crash-org","name":"X","telecom":[{"system":"phone","value":"020 7188 7188"}]},"request":{"method":"PUT","url":"Organization/crash-org"}}]}`
 
 // TestTransaction_ProcessDiesMidway kills the process in the middle of a transaction, restarts on the same
 // data, and checks that the transaction is entirely invisible when it died before its commit record, and
