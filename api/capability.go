@@ -22,6 +22,10 @@ func capabilityStatement(opts Options, params func(typ string) []rest.SearchPara
 			resources = append(resources, auditEventCapability())
 			continue
 		}
+		if opts.Conformance != nil && opts.Conformance.Serves(typ) {
+			resources = append(resources, conformanceCapability(typ))
+			continue
+		}
 		sp := []any{}
 		for _, p := range params(typ) {
 			e := map[string]any{"name": p.Name, "type": p.Type}
@@ -33,7 +37,7 @@ func capabilityStatement(opts Options, params func(typ string) []rest.SearchPara
 			}
 			sp = append(sp, e)
 		}
-		resources = append(resources, map[string]any{
+		resources = append(resources, withProfiles(map[string]any{
 			"type":              typ,
 			"interaction":       interactions,
 			"versioning":        "versioned-update",
@@ -45,7 +49,7 @@ func capabilityStatement(opts Options, params func(typ string) []rest.SearchPara
 			"conditionalDelete": "single",
 			"referencePolicy":   []any{"literal", "local"},
 			"searchParam":       sp,
-		})
+		}, opts.Conformance))
 	}
 	cs := map[string]any{
 		"resourceType": "CapabilityStatement",

@@ -155,3 +155,41 @@ func (a *API) operation(q *request) (*response, error) {
 	}
 	return nil, notFound("no such operation: " + truncate(q.c.Param("op"), 40))
 }
+
+// conformanceCapability is the CapabilityStatement entry of a type the catalog serves: read and search only.
+func conformanceCapability(typ string) map[string]any {
+	params := []any{}
+	for _, p := range []struct{ name, typ string }{{"_id", "token"}, {"url", "uri"}, {"name", "string"}, {"title", "string"},
+		{"version", "token"}, {"status", "token"}, {"publisher", "string"}} {
+		params = append(params, map[string]any{"name": p.name, "type": p.typ})
+	}
+	if typ == "StructureDefinition" {
+		params = append(params, map[string]any{"name": "type", "type": "token"})
+	}
+	res := map[string]any{
+		"type":          typ,
+		"documentation": "The conformance resources of Accord's implementation guide, read-only",
+		"interaction":   []any{map[string]any{"code": "read"}, map[string]any{"code": "search-type"}},
+		"versioning":    "no-version",
+		"searchParam":   params,
+	}
+	if typ == "ValueSet" {
+		res["operation"] = []any{map[string]any{"name": "expand", "definition": "http://hl7.org/fhir/OperationDefinition/ValueSet-expand"}}
+	}
+	return res
+}
+
+// withProfiles adds the guide's profiles of its type to a CapabilityStatement resource entry.
+func withProfiles(res map[string]any, cat *conformance.Catalog) map[string]any {
+	if cat == nil {
+		return res
+	}
+	if ps := cat.Profiles(res["type"].(string)); len(ps) > 0 {
+		list := make([]any, len(ps))
+		for i, p := range ps {
+			list[i] = p
+		}
+		res["supportedProfile"] = list
+	}
+	return res
+}

@@ -7,5 +7,9 @@
 // and authentication with the client's rate limit; the token endpoint, SMART discovery, the admin API
 // (admin.go) and the audit trail (GET /AuditEvent) are served beside the FHIR routes.
 //
+// The ledger's views (ledger.go: /ledger, $verify, $compliance, $measure-report, $advice-and-guidance), the pending
+// actions of an organisation (pending.go: /Organization/{id}/$pending-actions) and the public waiting times
+// (public.go: /public/waiting-times, no token) are served from internal/ledger.
+//
 // See https://hl7.org/fhir/R4/http.html.
 package api

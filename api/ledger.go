@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -25,6 +26,7 @@ func (a *API) ledgerRoutes(r *gin.Engine) {
 	g.GET("/$verify", a.wrap(a.ledgerVerify))
 	g.GET("/$compliance", a.wrap(a.ledgerCompliance))
 	g.GET("/$measure-report", a.wrap(a.ledgerMeasureReports))
+	g.GET("/$advice-and-guidance", a.wrap(a.ledgerAdvice))
 }
 
 // maxLedgerCount bounds the page size of GET /ledger.
@@ -278,6 +280,52 @@ func (a *API) ledgerMeasureReports(q *request) (*response, error) {
 		"resourceType": "Bundle", "type": "collection", "timestamp": a.opts.Ledger.Now().UTC().Format(fhir.InstantFormat),
 		"link": []any{map[string]any{"relation": "self", "url": self}}, "entry": entries,
 	})
+}
+
+// ledgerAdvice serves GET /ledger/$advice-and-guidance?period=…: the report of clause 7.1, in all and by the
+// organisation that made the requests.
+func (a *API) ledgerAdvice(q *request) (*response, error) {
+	if err := ledgerReader(q.ctx); err != nil {
+		return nil, err
+	}
+	if err := onlyParams(q, "period"); err != nil {
+		return nil, err
+	}
+	from, to, err := compliancePeriod(q)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := a.opts.Ledger.AdviceAndGuidance(q.ctx, from, to)
+	if errors.Is(err, ledger.ErrNoAdviceReport) {
+		return nil, notFound("the rule pack defines no advice-and-guidance report")
+	}
+	if err != nil {
+		return nil, err
+	}
+	groups := make([]any, len(rep.Groups))
+	for i, g := range rep.Groups {
+		m := adviceJSON(g.AdviceFigures)
+		m["organization"] = g.Organization
+		groups[i] = m
+	}
+	return jsonResponse(http.StatusOK, map[string]any{
+		"period": map[string]any{"start": from.Format(fhir.InstantFormat), "end": to.Format(fhir.InstantFormat)},
+		"clause": "7.1", "total": adviceJSON(rep.AdviceFigures), "groups": groups,
+	})
+}
+
+// adviceJSON renders the figures of the advice-and-guidance report with their shares (null of nothing).
+func adviceJSON(f ledger.AdviceFigures) map[string]any {
+	after, okAfter, conv, okConv := f.Rates()
+	m := map[string]any{"referrals": f.Referrals, "referralsAfterAdvice": f.ReferralsAfterAdvice,
+		"adviceRequests": f.AdviceRequests, "adviceConverted": f.AdviceConverted, "shareAfterAdvice": nil, "conversionRate": nil}
+	if okAfter {
+		m["shareAfterAdvice"] = after
+	}
+	if okConv {
+		m["conversionRate"] = conv
+	}
+	return m
 }
 
 // jsonResponse renders v as plain JSON (the ledger's own documents are not FHIR resources).

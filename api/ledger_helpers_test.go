@@ -23,8 +23,8 @@ const (
 	categorySys = "https://accord-fhir.github.io/ig/CodeSystem/event-category"
 	issueSys    = "https://accord-fhir.github.io/ig/CodeSystem/interface-issue-type"
 	fitNoteURL  = "https://accord-fhir.github.io/ig/StructureDefinition/fit-note-required"
-	trustRef    = "Organization/R9Z"   // the hospital trust: accountable for the encounters
-	labTrustRef = "Organization/RJ1"   // the trust whose clinician orders tests
+	trustRef    = "Organization/R9Z"    // the hospital trust: accountable for the encounters
+	labTrustRef = "Organization/RJ1"    // the trust whose clinician orders tests
 	practiceRef = "Organization/Y90001" // the GP practice
 )
 

@@ -197,3 +197,30 @@ func TestRulePack_AnotherChangesBehaviour(t *testing.T) {
 		}
 	}
 }
+
+// TestSweeper_RunsOnItsInterval: the sweeper runs by itself every SweepInterval (ACCORD_SWEEP_INTERVAL) and
+// breaches what the injected clock says is past due.
+func TestSweeper_RunsOnItsInterval(t *testing.T) {
+	clk := newTestClock()
+	s := startLedgerStack(t, clk, func(o *apitest.Options) {
+		o.Ledger = func(lo *ledger.Options) { lo.SweepInterval = 20 * time.Millisecond }
+	})
+	put(t, s, encounter("e1", "IMP", clk.Now()))
+	flush(t, s)
+	time.Sleep(100 * time.Millisecond)
+	if task := obligation(t, s, "2.5-discharge-summary", "Encounter/e1"); task["status"] != "requested" {
+		t.Fatalf("breached before its due time: %v", task["status"])
+	}
+	clk.Add(25 * time.Hour)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if task := obligation(t, s, "2.5-discharge-summary", "Encounter/e1"); task["status"] == "failed" {
+			if n := len(ledgerEntries(t, s, "state=breached")); n != 1 {
+				t.Errorf("%d breach entries, want 1", n)
+			}
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("the sweeper did not breach the obligation past due")
+}

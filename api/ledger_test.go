@@ -265,6 +265,13 @@ func TestObligationTasks_Protected(t *testing.T) {
 	flush(t, s)
 	id := ledger.ObligationID("2.5-discharge-summary", "Encounter/e1")
 	task := read(t, s, "Task", id)
+	v := s.Do(t, http.MethodPost, "/Task/$validate", task)
+	wantStatus(t, v, http.StatusOK, "validate the obligation Task")
+	for _, is := range asList(decode(t, v.Body)["issue"]) {
+		if is["severity"] == "error" || is["severity"] == "fatal" {
+			t.Errorf("the obligation Task does not meet its profile: %v", is)
+		}
+	}
 
 	forged := clone(t, task)
 	delete(forged, "id")
@@ -303,10 +310,13 @@ func TestObligationTasks_Protected(t *testing.T) {
 	if got := read(t, s, "Task", id); got["status"] != "requested" || versionID(got) != "1" {
 		t.Errorf("the obligation changed: status %v, version %s", got["status"], versionID(got))
 	}
-	r := s.Do(t, http.MethodGet, "/Task?identifier="+ledger.IdentifierSystem+"|2.5-discharge-summary/Encounter/e1", nil)
-	wantStatus(t, r, http.StatusOK, "search the obligation by identifier")
-	if total, ids := bundleIDs(t, r); total != 1 || len(ids) != 1 || ids[0] != id {
-		t.Errorf("search by identifier found %d: %v, want %s", total, ids, id)
+	for _, q := range []string{"identifier=" + ledger.IdentifierSystem + "|2.5-discharge-summary/Encounter/e1",
+		"code=https://accord-fhir.github.io/ig/CodeSystem/consensus-clause|2.5", "focus=Encounter/e1", "owner=Organization/R9Z&status=requested"} {
+		r := s.Do(t, http.MethodGet, "/Task?"+q, nil)
+		wantStatus(t, r, http.StatusOK, "search "+q)
+		if total, ids := bundleIDs(t, r); total != 1 || len(ids) != 1 || ids[0] != id {
+			t.Errorf("search %s found %d: %v, want %s", q, total, ids, id)
+		}
 	}
 	if n := historyLen(t, s, "/Task/"+id+"/_history"); n != 1 {
 		t.Errorf("the obligation's history has %d versions, want 1", n)

@@ -262,8 +262,8 @@ func tamper(t testing.TB, s *apitest.Server, seq int, set bson.D) {
 	}
 }
 
-// TestPendingActions: an organisation's open obligations, oldest due first, with the resources they concern;
-// closed obligations and other organisations' are not listed.
+// TestPendingActions: an organisation's open obligations and its other Tasks to do, oldest due first, with the
+// resources they concern; closed obligations and other organisations' are not listed.
 func TestPendingActions(t *testing.T) {
 	clk := newTestClock()
 	s := startLedgerStack(t, clk)
@@ -276,12 +276,15 @@ func TestPendingActions(t *testing.T) {
 	put(t, s, testOrder("order-1"))                    // RJ1's
 	put(t, s, report("dr-1", "final", "order-1", now)) // RJ1's obligation
 	create(t, s, dischargeSummary("done", now))
+	create(t, s, map[string]any{"resourceType": "Task", "status": "requested", "intent": "order", "owner": orgRef(trustRef, "R9Z"),
+		"for": subject(), "focus": ref("Encounter/done"), "code": map[string]any{"text": "Call the patient about the results"},
+		"restriction": map[string]any{"period": map[string]any{"end": instant(now.Add(48 * time.Hour))}}})
 	flush(t, s)
 
 	r := s.Do(t, http.MethodGet, "/Organization/R9Z/$pending-actions", nil)
 	wantStatus(t, r, http.StatusOK, "pending actions")
 	b := decode(t, r.Body)
-	if b["type"] != "searchset" || toString(b["total"]) != "2" {
+	if b["type"] != "searchset" || toString(b["total"]) != "3" {
 		t.Fatalf("not a searchset of 2: %s", truncated(r.Body))
 	}
 	var matches, includes []string
@@ -294,11 +297,11 @@ func TestPendingActions(t *testing.T) {
 			includes = append(includes, res["resourceType"].(string)+"/"+res["id"].(string))
 		}
 	}
-	if !slices.Equal(matches, []string{"Encounter/summary-due", "Encounter/letter-due"}) {
-		t.Errorf("pending actions %v, want the discharge summary then the clinic letter", matches)
+	if !slices.Equal(matches, []string{"Encounter/summary-due", "Encounter/done", "Encounter/letter-due"}) {
+		t.Errorf("pending actions about %v, want the discharge summary, the practice's Task, then the clinic letter", matches)
 	}
 	slices.Sort(includes)
-	if !slices.Equal(includes, []string{"Encounter/letter-due", "Encounter/summary-due", "Patient/9000000009"}) {
+	if !slices.Equal(includes, []string{"Encounter/done", "Encounter/letter-due", "Encounter/summary-due", "Patient/9000000009"}) {
 		t.Errorf("included %v", includes)
 	}
 	r = s.Do(t, http.MethodGet, "/Organization/RJ1/$pending-actions", nil)
@@ -391,4 +394,46 @@ func TestWaitingTimes(t *testing.T) {
 	if len(entries) != 9 {
 		t.Errorf("%d referrals fulfilled by their appointment, want 9", len(entries))
 	}
+}
+
+// adviceRequest is a practice's request for advice and guidance.
+func adviceRequest(id string) map[string]any {
+	return map[string]any{"resourceType": "ServiceRequest", "id": id, "status": "completed", "intent": "order",
+		"category": []any{map[string]any{"coding": []any{map[string]any{"system": categorySys, "code": "advice-and-guidance", "display": "Advice and guidance"}}}},
+		"code":     map[string]any{"text": "Advice on dyspepsia"}, "subject": subject(), "authoredOn": "2026-03-01T09:00:00Z",
+		"requester": orgRef(practiceRef, "Y90001")}
+}
+
+// TestAdviceAndGuidance: the share of referrals preceded by advice and guidance, and the advice requests that
+// became referrals (clause 7.1), from the stored requests.
+func TestAdviceAndGuidance(t *testing.T) {
+	s := startLedgerStack(t, newTestClock())
+	directory(t, s)
+	put(t, s, adviceRequest("ag-1"))
+	put(t, s, adviceRequest("ag-2"))
+	put(t, s, adviceRequest("ag-3"))
+	after := referral("after-advice", "active")
+	after["basedOn"] = []any{ref("ServiceRequest/ag-1")}
+	after["requester"] = orgRef(practiceRef, "Y90001")
+	put(t, s, after)
+	direct := referral("direct", "active")
+	direct["requester"] = orgRef(practiceRef, "Y90001")
+	put(t, s, direct)
+	old := referral("last-year", "active")
+	old["authoredOn"] = "2025-06-01T09:00:00Z"
+	put(t, s, old)
+
+	r := s.Do(t, http.MethodGet, "/ledger/$advice-and-guidance?period=2026-03", nil)
+	wantStatus(t, r, http.StatusOK, "advice and guidance")
+	rep := decode(t, r.Body)
+	for k, v := range map[string]string{"referrals": "2", "referralsAfterAdvice": "1", "shareAfterAdvice": "0.5",
+		"adviceRequests": "3", "adviceConverted": "1", "conversionRate": "0.3333"} {
+		if got := toString(get(rep, "total", k)); got != v {
+			t.Errorf("total %s = %s, want %s", k, got, v)
+		}
+	}
+	if g := asList(rep["groups"]); len(g) != 1 || g[0]["organization"] != practiceRef {
+		t.Errorf("groups %v, want the practice's", rep["groups"])
+	}
+	wantOutcome(t, s.Do(t, http.MethodGet, "/ledger/$advice-and-guidance", nil), http.StatusBadRequest, "period")
 }

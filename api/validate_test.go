@@ -350,3 +350,13 @@ func TestValidate_RuleLevels(t *testing.T) {
 		})
 	}
 }
+
+func TestValidate_BodyLargerThanTheLimit_413(t *testing.T) {
+	s := apitest.Start(t, apitest.Options{MaxBody: 4096})
+	huge := `{"resourceType":"Basic","code":{"text":"` + strings.Repeat("x", 8192) + `"}}`
+	r := s.Do(t, http.MethodPost, "/$validate", huge)
+	wantStatus(t, r, http.StatusRequestEntityTooLarge, "$validate of a body over the limit")
+	if issues := clauseIssues(t, r.JSON(t)); len(issues) != 1 || issues[0].Code != "too-long" {
+		t.Errorf("issues = %+v, want one too-long", issues)
+	}
+}

@@ -102,38 +102,9 @@ func writePackage(w io.Writer, fsys fs.FS) (int, error) {
 	if err := add("package/package.json", manifest); err != nil {
 		return 0, err
 	}
-	index, n := []indexEntry{}, 0
-	for _, dir := range []string{"ig", "ig/examples"} {
-		names, err := fs.Glob(fsys, dir+"/*.json")
-		if err != nil {
-			return 0, err
-		}
-		slices.Sort(names)
-		for _, name := range names {
-			base := path.Base(name)
-			if base == "package.json" {
-				continue
-			}
-			data, err := fs.ReadFile(fsys, name)
-			if err != nil {
-				return 0, err
-			}
-			var e indexEntry
-			if err := json.Unmarshal(data, &e); err != nil || e.ResourceType == "" || e.ID == "" {
-				return 0, fmt.Errorf("%s is not a FHIR resource with an id", name)
-			}
-			target := "package/" + base
-			if dir == "ig/examples" {
-				target = "package/example/" + base
-			} else {
-				e.Filename = base
-				index = append(index, e)
-			}
-			if err := add(target, data); err != nil {
-				return 0, err
-			}
-			n++
-		}
+	index, n, err := addResources(fsys, add)
+	if err != nil {
+		return 0, err
 	}
 	idx, err := json.MarshalIndent(map[string]any{"index-version": 1, "files": index}, "", "  ")
 	if err != nil {
@@ -146,4 +117,41 @@ func writePackage(w io.Writer, fsys fs.FS) (int, error) {
 		return 0, err
 	}
 	return n, gz.Close()
+}
+
+// addResources adds the conformance resources of ig/ to package/ and the examples of ig/examples/ to
+// package/example/, in name order; it returns the index of the conformance resources and the number of files.
+func addResources(fsys fs.FS, add func(name string, data []byte) error) ([]indexEntry, int, error) {
+	index, n := []indexEntry{}, 0
+	for _, dir := range []string{"ig", "ig/examples"} {
+		names, err := fs.Glob(fsys, dir+"/*.json")
+		if err != nil {
+			return nil, 0, err
+		}
+		slices.Sort(names)
+		for _, name := range names {
+			base := path.Base(name)
+			if base == "package.json" {
+				continue
+			}
+			data, err := fs.ReadFile(fsys, name)
+			if err != nil {
+				return nil, 0, err
+			}
+			var e indexEntry
+			if err := json.Unmarshal(data, &e); err != nil || e.ResourceType == "" || e.ID == "" {
+				return nil, 0, fmt.Errorf("%s is not a FHIR resource with an id", name)
+			}
+			target := "package/example/" + base
+			if dir == "ig" {
+				target, e.Filename = "package/"+base, base
+				index = append(index, e)
+			}
+			if err := add(target, data); err != nil {
+				return nil, 0, err
+			}
+			n++
+		}
+	}
+	return index, n, nil
 }

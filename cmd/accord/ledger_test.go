@@ -65,6 +65,7 @@ func TestServe_InvalidRulePack_StopsAndSaysWhat(t *testing.T) {
 		{"missing pack", map[string]string{"ACCORD_RULE_PACK": filepath.Join(t.TempDir(), "none.json")}, []string{"ACCORD_RULE_PACK", "no such file"}},
 		{"unknown duration", map[string]string{"ACCORD_RULE_DURATIONS": "results=P7D"}, []string{`the pack has no local duration "results"`}},
 		{"malformed durations", map[string]string{"ACCORD_RULE_DURATIONS": "result-communication"}, []string{"ACCORD_RULE_DURATIONS", "not name=duration"}},
+		{"bad sweep interval", map[string]string{"ACCORD_SWEEP_INTERVAL": "often"}, []string{"ACCORD_SWEEP_INTERVAL", `"often" is not a positive duration`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			env := map[string]string{"ACCORD_DATA_DIR": t.TempDir(), "ACCORD_AUTH": "off", "ACCORD_ADDR": "127.0.0.1:0"}

@@ -21,7 +21,8 @@ const maxFileSize = 64 << 20
 
 // validateFiles runs `accord validate FILE|DIR…`: it validates each JSON resource or Bundle (the files of a
 // directory, recursively) with the pipeline of the service, the entries of every Bundle against the profiles
-// too, prints the issues, and returns an error when any file has an error, so that vendors' CI fails.
+// too (and the best-practice constraints, as warnings), prints the issues, and returns an error when any file has
+// an error, so that vendors' CI fails.
 func validateFiles(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fset := flag.NewFlagSet("accord validate", flag.ContinueOnError)
 	fset.SetOutput(stderr)
@@ -39,7 +40,7 @@ func validateFiles(ctx context.Context, args []string, getenv func(string) strin
 		fset.Usage()
 		return errors.New("validate: name at least one file or directory")
 	}
-	p, _, err := validators(*levels, *levelsFile)
+	p, err := pipeline(*levels, *levelsFile, true)
 	if err != nil {
 		return err
 	}

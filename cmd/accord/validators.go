@@ -17,19 +17,29 @@ const guideFiles = "ig/*.json"
 // the configuration (levels wins over the entries of levelsFile), and the catalog of the guide's conformance
 // resources.
 func validators(levels, levelsFile string) (*validation.Pipeline, *conformance.Catalog, error) {
-	lv, err := ruleLevels(levels, levelsFile)
+	v, err := pipeline(levels, levelsFile, false)
 	if err != nil {
 		return nil, nil, err
-	}
-	v, err := validation.Load(profiles.FS, validation.Options{Levels: lv})
-	if err != nil {
-		return nil, nil, fmt.Errorf("load the implementation guide: %w", err)
 	}
 	cat, err := conformance.Load(profiles.FS, time.Now(), guideFiles)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load the implementation guide: %w", err)
 	}
 	return v, cat, nil
+}
+
+// pipeline loads the validation pipeline of the embedded guide with the rule levels of the configuration;
+// bestPractice reports the best-practice constraints of the base definitions (dom-6) too.
+func pipeline(levels, levelsFile string, bestPractice bool) (*validation.Pipeline, error) {
+	lv, err := ruleLevels(levels, levelsFile)
+	if err != nil {
+		return nil, err
+	}
+	v, err := validation.Load(profiles.FS, validation.Options{Levels: lv, BestPractice: bestPractice})
+	if err != nil {
+		return nil, fmt.Errorf("load the implementation guide: %w", err)
+	}
+	return v, nil
 }
 
 // ruleLevels reads the rule levels of the file (when named) and of levels, the latter winning.

@@ -20,19 +20,27 @@ type builder struct {
 	elements  []*element
 	sliced    []*element        // elements with slices, compiled once every tree is built
 	unchecked map[string]string // value set URL → why its bindings are not checked
+	// bestPractice keeps the constraints flagged as best practice.
+	bestPractice bool
 }
 
 // build indexes every StructureDefinition: core types first, then profiles (which refer to them).
-func build(defs *definitions) (*builder, error) {
+func build(defs *definitions, bestPractice bool) (*builder, error) {
 	b := &builder{defs: defs, terms: newTerminology(defs), core: map[string]*typeDef{},
-		byURL: map[string]*typeDef{}, profiles: map[string]*typeDef{}, unchecked: map[string]string{}}
+		byURL: map[string]*typeDef{}, profiles: map[string]*typeDef{}, unchecked: map[string]string{},
+		bestPractice: bestPractice}
 	var core, profiles []*resource
 	for _, url := range sortedKeys(defs.structures) {
 		sd := defs.structures[url]
 		td := &typeDef{name: sd.Type, url: url, base: sd.BaseDefinition, kind: sd.Kind,
 			profile: sd.Derivation == "constraint", abstract: sd.Abstract}
 		if td.profile {
-			td.appliesWhen = appliesWhen(sd.Extension)
+			raw := appliesWhen(sd.Extension)
+			td.appliesWhen, td.selector = raw, parseGuard(raw)
+			if raw != "" && raw != "true" {
+				// An empty result means the profile does not apply (where an invariant would hold).
+				td.appliesWhen = "iif(" + raw + ", true, false)"
+			}
 		}
 		b.byURL[url] = td
 		if td.profile {
@@ -258,7 +266,9 @@ func (b *builder) element(td *typeDef, ed *elementDefinition) (*element, error) 
 		el.types = append(el.types, et)
 	}
 	for _, c := range ed.Constraint {
-		el.constraints = append(el.constraints, newConstraint(c, el.clause))
+		if b.bestPractice || !isBestPractice(c) {
+			el.constraints = append(el.constraints, newConstraint(c, el.clause))
+		}
 	}
 	if err := b.bind(el, ed.Binding); err != nil {
 		return nil, fmt.Errorf("structure definition %s element %s: %w", td.url, ed.Path, err)
@@ -314,7 +324,22 @@ func newConstraint(c constraintDef, clause string) constraint {
 		k.severity = fhir.SeverityWarning
 	}
 	k.native = nativeFor(c.Key, c.Expression)
+	if k.native == nativeNone {
+		k.guard = impliesGuard(c.Expression)
+	}
 	return k
+}
+
+// bestPracticeExtension flags a constraint as a best practice guideline rather than a rule.
+const bestPracticeExtension = "http://hl7.org/fhir/StructureDefinition/elementdefinition-bestpractice"
+
+func isBestPractice(c constraintDef) bool {
+	for _, e := range c.Extension {
+		if e.URL == bestPracticeExtension && e.ValueBoolean {
+			return true
+		}
+	}
+	return false
 }
 
 // nativeFor says how a core constraint is checked in Go, matching on key and expression so that a profile
@@ -345,8 +370,7 @@ func appliesWhen(exts []extensionDef) string {
 		if e.ValueExpression == nil || strings.TrimSpace(e.ValueExpression.Expression) == "" {
 			return "true"
 		}
-		// An empty result means the profile does not apply (an invariant would hold).
-		return "iif(" + e.ValueExpression.Expression + ", true, false)"
+		return strings.TrimSpace(e.ValueExpression.Expression)
 	}
 	return ""
 }

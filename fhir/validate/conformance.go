@@ -77,10 +77,11 @@ type slicingDef struct {
 }
 
 // extensionDef is the part of an extension on a definition the validator reads: Accord's consensus-clause
-// (valueCode) and applies-when (valueExpression).
+// (valueCode) and applies-when (valueExpression), and HL7's elementdefinition-bestpractice (valueBoolean).
 type extensionDef struct {
 	URL             string `json:"url"`
 	ValueCode       string `json:"valueCode"`
+	ValueBoolean    bool   `json:"valueBoolean"`
 	ValueExpression *struct {
 		Language   string `json:"language"`
 		Expression string `json:"expression"`

@@ -1,15 +1,28 @@
 // Package validate checks resources against FHIR R4 (4.0.1) StructureDefinitions: the cardinality of every
 // element (min and max, through backbone elements, datatypes, choice types and nested resources), required
 // bindings to value sets expanded from their CodeSystems, fixed[x] and pattern[x] values, and the FHIRPath
-// constraints (invariants) through an InvariantEvaluator supplied by the caller.
+// constraints (invariants) through an InvariantEvaluator (FHIRPath, over the fhirpath engine, in production).
 //
 // New loads the official definitions (StructureDefinition, ValueSet and CodeSystem resources, as published)
 // from an fs.FS and builds an index per type once; Validate then walks a decoded resource against it and
 // reports every issue with its FHIRPath location. Profiles (StructureDefinitions with derivation constraint,
-// given as a snapshot or as a differential on a base type) go through the same engine with ValidateProfile.
+// given as a snapshot or as a differential on a base type or on another profile) go through the same engine,
+// reduced to what they add to the base definitions: ValidateProfile checks one, ValidateProfiles every profile
+// that applies to a resource — by what it is (the applies-when extension, a FHIRPath expression on the
+// resource), because its meta.profile names it, or because the caller asks — each issue once.
+//
+// Profiles may slice elements by value and pattern discriminators (extensions by url, with the extension's
+// own definition applied to the items of its slice), restrict the types of choice elements, and bind elements
+// extensibly: a binding that carries a clause is checked, a code outside it being a warning. Every rule may
+// carry a Consensus clause (the consensus-clause extension on an element or a constraint), which the issues it
+// raises carry in fhir.Issue.Clause.
+//
+// Not supported (New refuses the definitions): type, profile and exists discriminators, re-slicing, slicing of
+// choice types. Not checked: type.targetProfile of references, ordered slicing, and bindings to value sets
+// that cannot be expanded from the loaded definitions (UncheckedValueSets lists them).
 //
 // It is step 3 (and the engine of step 4) of Accord's validation pipeline; the JSON schema is step 2.
 //
-// See https://hl7.org/fhir/R4/validation.html, https://hl7.org/fhir/R4/elementdefinition.html and
-// https://hl7.org/fhir/R4/terminologies.html#strength.
+// See https://hl7.org/fhir/R4/validation.html, https://hl7.org/fhir/R4/elementdefinition.html,
+// https://hl7.org/fhir/R4/profiling.html#slicing and https://hl7.org/fhir/R4/terminologies.html#strength.
 package validate

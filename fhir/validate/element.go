@@ -13,8 +13,9 @@ type typeDef struct {
 	root     *element
 	// appliesWhen is the FHIRPath expression of a profile's applies-when extension: the profile applies to
 	// every resource of its type for which it is true ("true" for all of them); "" when the profile applies
-	// only when named in meta.profile.
+	// only when named in meta.profile. selector decides it in Go when it has a form guard.go recognises.
 	appliesWhen string
+	selector    guard
 }
 
 // element is one ElementDefinition, ready for validation.
@@ -110,6 +111,7 @@ type constraint struct {
 	severity fhir.Severity
 	clause   string // the Consensus clause the constraint enforces, "" for none
 	native   nativeCheck
+	guard    guard // for "A implies B": decides A in Go, so that a false A settles the constraint
 }
 
 // nativeCheck names the invariants checked in Go rather than through the evaluator: ele-1 and ext-1 are

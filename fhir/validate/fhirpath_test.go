@@ -163,3 +163,20 @@ func TestValidate_InvariantThatCannotBeEvaluated_Warning(t *testing.T) {
 		t.Errorf("issues:\n got  %q\n want %q\n%s", got, want, describe(issues))
 	}
 }
+
+func TestValidate_BestPracticeOff_NoDom6(t *testing.T) {
+	obj := readObject(t, taskFile)
+	delete(obj, "text")
+	for _, tc := range []struct {
+		bestPractice bool
+		want         []string
+	}{{true, []string{"invariant Task"}}, {false, []string{}}} {
+		opts := validate.DefaultOptions()
+		opts.Invariants, opts.BestPractice = &fakeEvaluator{}, tc.bestPractice
+		v, err := validate.New(os.DirFS(profilesDir), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkIssues(t, v.Validate(obj), tc.want)
+	}
+}

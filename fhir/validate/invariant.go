@@ -19,6 +19,12 @@ func (w *walker) check(cs []constraint, node any, typ string, ext fhir.Object, e
 	for i := range cs {
 		c := &cs[i]
 		ok, settled := c.native.settle(node, empty)
+		if c.guard != nil {
+			if o, isObj := node.(map[string]any); isObj {
+				a, known := c.guard.test(o)
+				ok, settled = true, known && !a // A is false: "A implies B" holds
+			}
+		}
 		var err error
 		switch {
 		case settled:

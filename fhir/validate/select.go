@@ -9,12 +9,6 @@ import (
 	"github.com/accord-fhir/accord/fhir"
 )
 
-// HasProfile reports whether a profile with the canonical url (a "|version" suffix is ignored) is loaded.
-func (v *Validator) HasProfile(url string) bool {
-	url, _, _ = strings.Cut(url, "|")
-	return v.profiles[url] != nil
-}
-
 // Applicable returns the canonical URLs of the profiles that apply to obj by what it is: those of its type
 // whose applies-when expression is true for it, sorted. An expression that cannot be evaluated is a
 // processing warning, and its profile does not apply. Without an InvariantEvaluator only the profiles that
@@ -24,8 +18,11 @@ func (v *Validator) Applicable(obj fhir.Object) ([]string, []fhir.Issue) {
 	var urls []string
 	var issues []fhir.Issue
 	for _, td := range v.byType[typ] {
-		ok := td.appliesWhen == "true"
-		if !ok && v.invariants != nil {
+		ok, known := td.appliesWhen == "true", td.appliesWhen == "true"
+		if td.selector != nil {
+			ok, known = td.selector.test(obj)
+		}
+		if !known && v.invariants != nil {
 			var err error
 			ok, err = v.invariants.EvaluateInvariant(Invariant{Key: "applies-when:" + td.url, Expression: td.appliesWhen,
 				Context: obj, Type: typ, Resource: obj, RootResource: obj})

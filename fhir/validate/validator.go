@@ -58,12 +58,16 @@ type Options struct {
 	Files []string
 	// Invariants evaluates the FHIRPath constraints. When nil, the invariant step is skipped.
 	Invariants InvariantEvaluator
+	// BestPractice checks the constraints flagged as best practice (dom-6, a resource should have narrative;
+	// con-3), as warnings. When false they are not checked.
+	// See https://hl7.org/fhir/R4/extension-elementdefinition-bestpractice.html.
+	BestPractice bool
 }
 
 // DefaultOptions returns the options for the definitions in profiles.FS: the R4 base definitions and
-// terminology, no invariant evaluator.
+// terminology, no invariant evaluator, best-practice constraints checked.
 func DefaultOptions() Options {
-	return Options{Files: []string{"r4/structuredefinitions.json.gz", "r4/terminology.json.gz"}}
+	return Options{Files: []string{"r4/structuredefinitions.json.gz", "r4/terminology.json.gz"}, BestPractice: true}
 }
 
 // Validator checks resources against the loaded StructureDefinitions. It is immutable and safe for
@@ -84,7 +88,7 @@ func New(defs fs.FS, opts Options) (*Validator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("validate: %w", err)
 	}
-	b, err := build(d)
+	b, err := build(d, opts.BestPractice)
 	if err != nil {
 		return nil, fmt.Errorf("validate: %w", err)
 	}

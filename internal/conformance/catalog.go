@@ -123,3 +123,15 @@ func truncate(s string, n int) string {
 	}
 	return s
 }
+
+// Profiles returns the canonical URLs of the guide's profiles of resource type typ, sorted.
+func (c *Catalog) Profiles(typ string) []string {
+	var out []string
+	for _, e := range c.byType["StructureDefinition"] {
+		if e.sdType == typ && str(e.obj, "kind") == "resource" && str(e.obj, "derivation") == "constraint" {
+			out = append(out, e.url)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

@@ -70,53 +70,70 @@ type Group struct {
 }
 
 // Compliance computes the compliance figures of q from the ledger: an obligation counts in the group of its
-// clause, accountable organisation and month of opening, with the outcome it has now.
+// clause, accountable organisation and month of opening, with the outcome it has now; a finding counts in the
+// group of its clause, organisation and month. It returns the groups (in clause order) and their total.
 func (l *Ledger) Compliance(ctx context.Context, q ComplianceQuery) ([]Group, Figures, error) {
 	entries, err := l.Entries(ctx, EntryQuery{From: q.From})
 	if err != nil {
 		return nil, Figures{}, err
 	}
-	by := map[string]bool{}
-	for _, g := range q.GroupBy {
-		by[g] = true
-	}
-	groups := map[string]*Group{}
-	groupOf := func(clause, org string, t time.Time) *Group {
-		g := Group{}
-		if by[ByClause] {
-			g.Clause = clause
-		}
-		if by[ByOrganization] {
-			g.Organization = org
-		}
-		if by[ByMonth] {
-			g.Month = t.UTC().Format("2006-01")
-		}
-		key := g.Clause + "\x00" + g.Organization + "\x00" + g.Month
-		if groups[key] == nil {
-			groups[key] = &g
-		}
-		return groups[key]
-	}
+	gs := newGrouping(q.GroupBy)
 	in := func(t time.Time) bool { return !t.Before(q.From) && t.Before(q.To) }
 	for _, o := range outcomes(entries, in) {
-		groupOf(o.clause, o.org, o.opened).add(o.figures)
+		gs.add(o.clause, o.org, o.opened, o.figures)
 	}
 	for _, e := range entries {
 		if e.Obligation != "" || !in(e.Time) {
 			continue
 		}
-		f := Figures{}
+		f := Figures{BreachesFound: 1}
 		if e.Change == ChangeReported {
-			f.Reported = 1
-		} else {
-			f.BreachesFound = 1
+			f = Figures{Reported: 1}
 		}
-		groupOf(e.Clause, e.Organization, e.Time).add(f)
+		gs.add(e.Clause, e.Organization, e.Time, f)
 	}
-	out := make([]Group, 0, len(groups))
+	out, total := gs.result()
+	return out, total, nil
+}
+
+// grouping sums figures by the keys asked for.
+type grouping struct {
+	by     map[string]bool
+	groups map[string]*Group
+}
+
+func newGrouping(groupBy []string) *grouping {
+	g := &grouping{by: map[string]bool{}, groups: map[string]*Group{}}
+	for _, k := range groupBy {
+		g.by[k] = true
+	}
+	return g
+}
+
+// add adds f to the group of clause, org and the month of t (the keys not grouped by left empty).
+func (gs *grouping) add(clause, org string, t time.Time, f Figures) {
+	g := Group{}
+	if gs.by[ByClause] {
+		g.Clause = clause
+	}
+	if gs.by[ByOrganization] {
+		g.Organization = org
+	}
+	if gs.by[ByMonth] {
+		g.Month = t.UTC().Format("2006-01")
+	}
+	key := g.Clause + "\x00" + g.Organization + "\x00" + g.Month
+	if gs.groups[key] == nil {
+		gs.groups[key] = &g
+	}
+	gs.groups[key].add(f)
+}
+
+// result returns the groups in clause, organisation and month order, and their total.
+func (gs *grouping) result() ([]Group, Figures) {
+	out := make([]Group, 0, len(gs.groups))
 	var total Figures
-	for _, g := range groups {
+	for _, g := range gs.groups {
 		out = append(out, *g)
 		total.add(g.Figures)
 	}
@@ -130,7 +147,7 @@ func (l *Ledger) Compliance(ctx context.Context, q ComplianceQuery) ([]Group, Fi
 		}
 		return a.Month < b.Month
 	})
-	return out, total, nil
+	return out, total
 }
 
 // outcome is one obligation of the cohort: where it counts, and its figures (one outcome).

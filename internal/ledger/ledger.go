@@ -33,6 +33,9 @@ type Options struct {
 	// QueueSize bounds the committed versions waiting to be processed (writers wait beyond it); BatchSize is the
 	// most processed together.
 	QueueSize, BatchSize int
+	// Linger is how long the processor waits for more versions before it processes a batch: the writes of a batch
+	// share their round trips to the database (a Flush does not wait for it).
+	Linger time.Duration
 	// EarlyRetention is how long a resource that came before its obligation is kept waiting for it.
 	EarlyRetention time.Duration
 	// Logger receives operational messages (never resource content).
@@ -43,7 +46,7 @@ type Options struct {
 func DefaultOptions() Options {
 	return Options{
 		Clock: time.Now, SweepInterval: time.Minute, Heartbeat: 10 * time.Second, DeadAfter: time.Minute,
-		Margin: 2 * time.Minute, QueueSize: 4096, BatchSize: 128, EarlyRetention: 180 * 24 * time.Hour,
+		Margin: 2 * time.Minute, QueueSize: 4096, BatchSize: 128, Linger: 100 * time.Millisecond, EarlyRetention: 30 * 24 * time.Hour,
 		Logger: slog.Default(),
 	}
 }
@@ -58,6 +61,7 @@ type Ledger struct {
 	mark string
 
 	queue   chan *event
+	flushed chan struct{} // a Flush asks the processor not to linger
 	stopped chan struct{}
 	stop    sync.Once
 
@@ -94,9 +98,12 @@ func New(st store.Store, ls Store, pack *Pack, opts Options) *Ledger {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = d.BatchSize
 	}
+	if opts.Linger < 0 {
+		opts.Linger = 0
+	}
 	return &Ledger{
 		st: st, ls: ls, pack: pack, opts: opts, mark: uuid.NewString(),
-		queue: make(chan *event, opts.QueueSize), stopped: make(chan struct{}),
+		queue: make(chan *event, opts.QueueSize), flushed: make(chan struct{}, 1), stopped: make(chan struct{}),
 		pending: map[int64]time.Time{}, recent: newRecentVersions(8192), reports: newReportCache(64),
 	}
 }
@@ -206,6 +213,12 @@ func (l *Ledger) through(now time.Time) (time.Time, bool) {
 // Flush waits until every version queued before the call has been processed, or ctx ends.
 func (l *Ledger) Flush(ctx context.Context) error {
 	target := l.enqueued.Load()
+	if l.processed.Load() < target {
+		select {
+		case l.flushed <- struct{}{}:
+		default:
+		}
+	}
 	for l.processed.Load() < target {
 		select {
 		case <-ctx.Done():
@@ -240,12 +253,9 @@ func (l *Ledger) processLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case ev := <-l.queue:
-			batch := l.take(ev)
-			t0 := time.Now()
-			err := l.process(ctx, batch)
-			debugProcess(len(batch), time.Since(t0))
-			if err != nil && ctx.Err() == nil {
-				l.opts.Logger.Error("ledger: processing failed; the versions will be processed again at the next start", "err", err, "versions", len(batch))
+			batch := l.take(ev, l.opts.Linger)
+			if err := l.processRetrying(ctx, batch); err != nil && ctx.Err() == nil {
+				l.opts.Logger.Error("ledger: processing failed; the versions will be processed again at the next sweep", "err", err, "versions", len(batch))
 				l.keep(batch)
 			}
 			l.done(batch)
@@ -253,15 +263,66 @@ func (l *Ledger) processLoop(ctx context.Context) {
 	}
 }
 
-// take returns first plus whatever else is queued, up to BatchSize.
-func (l *Ledger) take(first *event) []*event {
+// processRetrying processes a batch, trying again twice after a failure (a database that did not answer).
+func (l *Ledger) processRetrying(ctx context.Context, batch []*event) error {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if err = l.process(ctx, batch); err == nil || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * 500 * time.Millisecond):
+		}
+	}
+	return err
+}
+
+// takeLost returns (and forgets) the time of the oldest version this process failed to process, zero when none.
+func (l *Ledger) takeLost() time.Time {
+	l.pendingMu.Lock()
+	defer l.pendingMu.Unlock()
+	t := l.lostFloor
+	l.lostFloor = time.Time{}
+	return t
+}
+
+// restoreLost puts back the time takeLost took, when processing it again failed.
+func (l *Ledger) restoreLost(t time.Time) {
+	l.pendingMu.Lock()
+	defer l.pendingMu.Unlock()
+	if l.lostFloor.IsZero() || t.Before(l.lostFloor) {
+		l.lostFloor = t
+	}
+}
+
+// take returns first plus what else is queued within linger (or until a Flush), up to BatchSize.
+func (l *Ledger) take(first *event, linger time.Duration) []*event {
 	batch := []*event{first}
+	var timeout <-chan time.Time
+	if linger > 0 {
+		t := time.NewTimer(linger)
+		defer t.Stop()
+		timeout = t.C
+	}
 	for len(batch) < l.opts.BatchSize {
 		select {
 		case ev := <-l.queue:
 			batch = append(batch, ev)
+			continue
 		default:
+		}
+		if timeout == nil {
 			return batch
+		}
+		select {
+		case ev := <-l.queue:
+			batch = append(batch, ev)
+		case <-timeout:
+			return batch
+		case <-l.flushed:
+			timeout = nil
 		}
 	}
 	return batch
@@ -285,7 +346,7 @@ func (l *Ledger) finish() error {
 	for ctx.Err() == nil {
 		select {
 		case ev := <-l.queue:
-			batch := l.take(ev)
+			batch := l.take(ev, 0)
 			if err := l.process(ctx, batch); err != nil {
 				l.keep(batch)
 			}
@@ -307,36 +368,3 @@ func (l *Ledger) heartbeat(ctx context.Context) error {
 	through, _ := l.through(now)
 	return l.ls.PutMark(ctx, Mark{ID: l.mark, Through: through, Beat: now})
 }
-
-
-var dbgMu sync.Mutex
-var dbgN, dbgB int
-var dbgT time.Duration
-
-func debugProcess(n int, d time.Duration) {
-	dbgMu.Lock()
-	defer dbgMu.Unlock()
-	dbgN += n
-	dbgB++
-	dbgT += d
-	if dbgB%200 == 0 {
-		fmt.Printf("DEBUG ledger: %d events in %d batches, %v per event\n", dbgN, dbgB, dbgT/time.Duration(dbgN))
-	}
-}
-
-var dbgStages = map[string][2]int64{}
-
-func dbgStage(name string, d time.Duration) {
-	dbgMu.Lock()
-	defer dbgMu.Unlock()
-	v := dbgStages[name]
-	v[0]++
-	v[1] += int64(d)
-	dbgStages[name] = v
-	if v[0]%100 == 0 {
-		fmt.Printf("DEBUG stage %s: %d calls, %v each\n", name, v[0], time.Duration(v[1]/v[0]))
-	}
-}
-
-// DebugStage is temporary.
-func DebugStage(name string, d time.Duration) { dbgStage(name, d) }

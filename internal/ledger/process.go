@@ -57,11 +57,9 @@ func (l *Ledger) process(ctx context.Context, events []*event) error {
 	for _, ev := range events {
 		b.findings(ctx, ev)
 	}
-	t0 := time.Now()
 	if _, err := l.ls.Append(ctx, b.entries); err != nil {
 		return fmt.Errorf("append %d ledger entries: %w", len(b.entries), err)
 	}
-	dbgStage("append", time.Since(t0))
 	for _, ev := range events {
 		l.recent.put(ev.ref(), ev.vid)
 	}
@@ -143,9 +141,7 @@ func (b *batch) apply(ctx context.Context, ds []decision) error {
 			w := store.Write{Type: "Task", ID: d.id, Object: o.Task(), Method: "PUT", IfMatch: o.VersionID, New: o.VersionID == ""}
 			writes, planned, owners = append(writes, w), append(planned, o), append(owners, d)
 		}
-		t0 := time.Now()
 		errs := b.l.ls.CommitTasks(ctx, writes)
-		dbgStage("committasks", time.Since(t0))
 		for i, err := range errs {
 			o := planned[i]
 			switch {
@@ -346,6 +342,9 @@ func (b *batch) fulfilDecisions(ctx context.Context, fr fulfilRef, ev *event) []
 	if ev.obj == nil {
 		return nil
 	}
+	if !usesTrigger(fr.f.Condition) && !b.fulfils(ctx, fr, ev.obj, "") {
+		return nil // it fulfils nothing of this rule: nothing to look up or to record
+	}
 	refs, err := b.l.pack.references(fr.f.Trigger, ev.obj)
 	if err != nil {
 		b.l.opts.Logger.Warn("ledger: fulfilment trigger failed", "rule", fr.rule.ID, "resource", ev.ref(), "err", err)
@@ -384,7 +383,7 @@ func (b *batch) fulfils(ctx context.Context, fr fulfilRef, obj fhir.Object, trig
 		return true
 	}
 	var extra []fhirpath.Option
-	if strings.Contains(x.String(), "%trigger") {
+	if usesTrigger(x) {
 		t := b.resource(ctx, trigger)
 		if t == nil {
 			return false
@@ -397,6 +396,9 @@ func (b *batch) fulfils(ctx context.Context, fr fulfilRef, obj fhir.Object, trig
 	}
 	return ok
 }
+
+// usesTrigger reports whether a condition refers to %trigger (and so needs the trigger resource).
+func usesTrigger(x *fhirpath.Expr) bool { return x != nil && strings.Contains(x.String(), "%trigger") }
 
 // resource returns the current content of ref, from the batch or the store; nil when it cannot be read.
 func (b *batch) resource(ctx context.Context, ref string) fhir.Object {
@@ -418,9 +420,7 @@ func (b *batch) earlyDecisions(ctx context.Context) ([]decision, error) {
 	if len(b.opened) == 0 {
 		return nil, nil
 	}
-	t0 := time.Now()
 	early, err := b.l.ls.Early(ctx, b.opened)
-	dbgStage("early", time.Since(t0))
 	if err != nil {
 		return nil, fmt.Errorf("read early fulfilments: %w", err)
 	}

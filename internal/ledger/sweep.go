@@ -106,6 +106,12 @@ func (l *Ledger) maintain(ctx context.Context) {
 	if err := l.recoverMarks(ctx, false); err != nil && ctx.Err() == nil {
 		l.opts.Logger.Error("ledger: processing again what a stopped process left failed", "err", err)
 	}
+	if lost := l.takeLost(); !lost.IsZero() {
+		if err := l.Replay(ctx, lost.Add(-l.opts.Margin), l.opts.Clock()); err != nil {
+			l.restoreLost(lost)
+			l.opts.Logger.Error("ledger: processing again what failed earlier failed", "err", err)
+		}
+	}
 	old := l.opts.Clock().Add(-l.opts.EarlyRetention)
 	if err := l.ls.DeleteEarly(ctx, nil, old); err != nil && ctx.Err() == nil {
 		l.opts.Logger.Warn("ledger: removing old early fulfilments failed", "err", err)

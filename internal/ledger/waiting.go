@@ -60,23 +60,8 @@ func (l *Ledger) WaitingTimes(ctx context.Context, from, to time.Time) (Waits, e
 	if err != nil {
 		return Waits{}, err
 	}
-	days := map[[2]string][]float64{}
-	for ref, r := range received {
-		start, ok := first[ref]
-		if !ok || start.Before(r.at) {
-			continue
-		}
-		service := "unspecified"
-		if obj := l.read(ctx, ref); obj != nil {
-			if s := l.pack.text(wt.Service, obj); s != "" {
-				service = s
-			}
-		}
-		k := [2]string{r.provider, service}
-		days[k] = append(days[k], start.Sub(r.at).Hours()/24)
-	}
 	w := Waits{From: from, To: to, Computed: now}
-	for k, ds := range days {
+	for k, ds := range l.waits(ctx, wt, received, first) {
 		if len(ds) < MinGroup {
 			w.Suppressed++
 			continue
@@ -94,6 +79,27 @@ func (l *Ledger) WaitingTimes(ctx context.Context, from, to time.Time) (Waits, e
 	})
 	l.reports.put(key, now, w)
 	return w, nil
+}
+
+// waits returns the days from receipt to first appointment of the referrals that have one, by provider and
+// service.
+func (l *Ledger) waits(ctx context.Context, wt *WaitingTimes, received map[string]receipt, first map[string]time.Time) map[[2]string][]float64 {
+	days := map[[2]string][]float64{}
+	for ref, r := range received {
+		start, ok := first[ref]
+		if !ok || start.Before(r.at) {
+			continue
+		}
+		service := "unspecified"
+		if obj := l.read(ctx, ref); obj != nil {
+			if s := l.pack.text(wt.Service, obj); s != "" {
+				service = s
+			}
+		}
+		k := [2]string{r.provider, service}
+		days[k] = append(days[k], start.Sub(r.at).Hours()/24)
+	}
+	return days
 }
 
 type receipt struct {

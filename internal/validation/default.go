@@ -24,6 +24,10 @@ type Options struct {
 	// Levels overrides the enforcement level of Consensus clauses (keys are clause ids such as "2.4"); the
 	// clauses it does not name keep the severity the guide gives their rules.
 	Levels Levels
+	// BestPractice reports the best-practice constraints of the base definitions (dom-6: a resource should have
+	// narrative) as warnings. Off for the service, where they would be in the response to every write; on for
+	// `accord validate`, which advises vendors.
+	BestPractice bool
 }
 
 // Default builds the pipeline of the implementation guide defs (profiles.FS in production) with the levels of
@@ -51,6 +55,7 @@ func Load(defs fs.FS, opts Options) (*Pipeline, error) {
 	vopts := validate.DefaultOptions()
 	vopts.Files = append(vopts.Files, GuideFiles...)
 	vopts.Invariants = validate.NewFHIRPath(fhirpath.NewEngine())
+	vopts.BestPractice = opts.BestPractice
 	v, err := validate.New(defs, vopts)
 	if err != nil {
 		return nil, fmt.Errorf("load the R4 base definitions and the implementation guide: %w", err)

@@ -27,8 +27,6 @@ func (f StepFunc) Validate(obj fhir.Object) []fhir.Issue { return f(obj) }
 type Profiles interface {
 	// ValidateProfiles checks obj against the profiles that apply to it and those in named.
 	ValidateProfiles(obj fhir.Object, named ...string) []fhir.Issue
-	// HasProfile reports whether a profile with the canonical url is known.
-	HasProfile(url string) bool
 }
 
 // Pipeline runs its structural step, and when that finds no error, the remaining steps and the profiles,
@@ -63,11 +61,6 @@ func (p *Pipeline) Validate(ctx context.Context, obj fhir.Object) []fhir.Issue {
 // offline validation of files, where a collection Bundle is a set of resources to check.
 func (p *Pipeline) ValidateAll(ctx context.Context, obj fhir.Object) []fhir.Issue {
 	return p.run(ctx, obj, true)
-}
-
-// HasProfile reports whether the pipeline knows the profile with the canonical url.
-func (p *Pipeline) HasProfile(url string) bool {
-	return p.profiles != nil && p.profiles.HasProfile(url)
 }
 
 func (p *Pipeline) run(ctx context.Context, obj fhir.Object, allEntries bool) []fhir.Issue {

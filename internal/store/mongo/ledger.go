@@ -83,9 +83,16 @@ func (l *Ledger) ensureIndexes(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	return ensureIndexes(ctx, l.early, []mongo.IndexModel{
+	if err := ensureIndexes(ctx, l.early, []mongo.IndexModel{
 		{Keys: bson.D{{Key: "obligation", Value: 1}}, Options: name("by_obligation")},
 		{Keys: bson.D{{Key: "time", Value: 1}}, Options: name("by_time")},
+	}); err != nil {
+		return err
+	}
+	// The sweeper's and the pending actions' queries on the obligation Tasks (sparse: other Tasks lack the fields).
+	return ensureIndexes(ctx, l.s.current("Task"), []mongo.IndexModel{
+		{Keys: bson.D{{Key: ledger.FieldState, Value: 1}, {Key: ledger.FieldDue, Value: 1}}, Options: name("by_obligation_due").SetSparse(true)},
+		{Keys: bson.D{{Key: ledger.FieldOwner, Value: 1}, {Key: ledger.FieldState, Value: 1}}, Options: name("by_obligation_owner").SetSparse(true)},
 	})
 }
 

@@ -40,9 +40,7 @@ func (l *Ledger) CommitTasks(ctx context.Context, writes []store.Write) []error 
 	}
 	unlock := s.lock(keys)
 	defer unlock()
-	t1 := time.Now()
 	plans, err := s.planTasks(writes)
-	ledger.DebugStage("plan (index)", time.Since(t1))
 	if err != nil {
 		for i := range errs {
 			errs[i] = err
@@ -53,9 +51,7 @@ func (l *Ledger) CommitTasks(ctx context.Context, writes []store.Write) []error 
 	for i, p := range plans {
 		docs[i] = p.version
 	}
-	t0 := time.Now()
 	_, err = s.versions.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	ledger.DebugStage("versions insert", time.Since(t0))
 	failed := map[int]bool{}
 	if err != nil {
 		var bwe mongo.BulkWriteException
@@ -73,9 +69,7 @@ func (l *Ledger) CommitTasks(ctx context.Context, writes []store.Write) []error 
 			}
 		}
 	}
-	t0 = time.Now()
 	s.putTaskViews(ctx, plans, failed, errs)
-	ledger.DebugStage("views insert", time.Since(t0))
 	return errs
 }
 

@@ -126,7 +126,9 @@ func TestCommitTasks(t *testing.T) {
 	s, clock := newTestStore(t, nil)
 	l := newTestLedger(t, s)
 	ctx := context.Background()
-	task := func(status string) fhir.Object { return fhir.Object{"resourceType": "Task", "status": status, "intent": "order"} }
+	task := func(status string) fhir.Object {
+		return fhir.Object{"resourceType": "Task", "status": status, "intent": "order"}
+	}
 	errs := l.CommitTasks(ctx, []store.Write{
 		{Type: "Task", ID: "obl-a", Object: task("requested"), Method: "PUT", New: true},
 		{Type: "Task", ID: "obl-b", Object: task("requested"), Method: "PUT", New: true},
