@@ -56,6 +56,8 @@ type Server struct {
 	Dir   string
 	// DBURI is the embedded database's connection string, for tests that compare with direct driver access.
 	DBURI string
+	// DB is the embedded database.
+	DB *embeddb.Server
 	// Security is what the API was started with (authentication, audit); see Options.Auth.
 	Security api.Security
 	// Ledger is the obligations engine and ledger: tests Flush it, Sweep it, and read its store.
@@ -149,7 +151,7 @@ func Start(t testing.TB, opts ...Options) *Server {
 		ao.MaxBody = o.MaxBody
 	}
 	hs := httptest.NewUnstartedServer(nil)
-	srv := &Server{URL: "http://" + hs.Listener.Addr().String(), Store: st, Dir: o.Dir, DBURI: db.URI(), Ledger: led, LedgerStore: ls}
+	srv := &Server{URL: "http://" + hs.Listener.Addr().String(), Store: st, Dir: o.Dir, DBURI: db.URI(), DB: db, Ledger: led, LedgerStore: ls}
 	srv.secure(t, o, quiet)
 	ao.Security = srv.Security
 	hs.Config.Handler, hs.Config.MaxHeaderBytes = api.New(svc, ao), 64<<10

@@ -47,13 +47,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	uri, where := cfg.MongoURI, "MongoDB"
+	var embedded *embeddb.Server
 	if uri == "" {
 		db, err := embeddb.Start(filepath.Join(cfg.DataDir, "db"), nil)
 		if err != nil {
 			return err
 		}
 		defer closeEmbedded(db, log)
-		uri, where = db.URI(), "the embedded database in "+cfg.DataDir
+		uri, where, embedded = db.URI(), "the embedded database in "+cfg.DataDir, db
 	}
 	storeOpts := mongo.DefaultOptions()
 	storeOpts.Database, storeOpts.SingleWriter, storeOpts.Logger = cfg.Database, cfg.MongoURI == "", log
@@ -126,6 +127,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return nil
 	})
 	g.Go(func() error { return st.Maintain(gctx, cfg.RecoverInterval) })
+	if embedded != nil {
+		g.Go(func() error { return indexIDs(gctx, embedded, log) })
+	}
 	g.Go(func() error { return sec.run(gctx) })
 	g.Go(func() error {
 		<-gctx.Done()
@@ -136,6 +140,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return srv.Shutdown(sctx)
 	})
 	return g.Wait()
+}
+
+// indexIDs gives the embedded database's collections the _id index its point lookups need (embeddb.IndexIDs), at
+// start and then every minute for the collections created since.
+func indexIDs(ctx context.Context, db *embeddb.Server, log *slog.Logger) error {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		if err := db.IndexIDs(ctx); err != nil && ctx.Err() == nil {
+			log.Error("indexing the embedded database", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
 }
 
 func closeEmbedded(db *embeddb.Server, log *slog.Logger) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/accord-fhir/accord/fhir"
 	"github.com/accord-fhir/accord/internal/store"
@@ -29,14 +30,15 @@ type Source interface {
 // Scoping decides organisation-scoped access with the rules of ScopingRules: who may see a resource, and as whom
 // a client writes it. It is safe for concurrent use.
 type Scoping struct {
-	rules map[string]TypeRule
-	src   Source
+	rules     map[string]TypeRule
+	src       Source
+	practices *practiceCache
 }
 
 // NewScoping returns a Scoping that reads patients and organisations from src (nil: references are not resolved,
 // so that patient data is seen by no GP practice; only an Indexer not yet attached to its store does that).
 func NewScoping(src Source) *Scoping {
-	return &Scoping{rules: ScopingRules(), src: src}
+	return &Scoping{rules: ScopingRules(), src: src, practices: newPracticeCache(30*time.Second, 10000, time.Now)}
 }
 
 // Shared reports whether resources of typ are visible to every client with a scope for the type.
@@ -72,6 +74,9 @@ func (s *Scoping) practice(ctx context.Context, id string) ([]string, error) {
 	if s.src == nil {
 		return nil, nil
 	}
+	if codes, ok := s.practices.get(id); ok {
+		return codes, nil
+	}
 	p, err := s.src.Read(ctx, "Patient", id)
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrGone) {
 		return nil, nil
@@ -83,12 +88,17 @@ func (s *Scoping) practice(ctx context.Context, id string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("organisation scoping: decode Patient/%s: %w", id, err)
 	}
-	return orgTokens(obj, "generalPractitioner"), nil
+	codes := orgTokens(obj, "generalPractitioner")
+	s.practices.put(id, codes)
+	return codes, nil
 }
 
 // Index returns the scoping index fields of obj: FieldACL for a scoped type, FieldODS for an Organization.
 func (s *Scoping) Index(ctx context.Context, typ string, obj fhir.Object) (map[string]any, error) {
 	fields := map[string]any{}
+	if id, _ := obj["id"].(string); typ == "Patient" && id != "" {
+		s.practices.put(id, orgTokens(obj, "generalPractitioner")) // this patient's practice, as written now
+	}
 	if typ == "Organization" {
 		if codes := selfCodes(obj); len(codes) > 0 {
 			fields[FieldODS] = codes

@@ -19,6 +19,7 @@ import (
 
 // Server is a running embedded database.
 type Server struct {
+	dir    string
 	uri    string
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -47,7 +48,7 @@ func Start(dir string, logger *slog.Logger) (*Server, error) {
 		return nil, fmt.Errorf("start embedded database: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{uri: f.MongoDBURI(), cancel: cancel, done: make(chan struct{})}
+	s := &Server{dir: abs, uri: f.MongoDBURI(), cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
 		_ = f.Run(ctx)
