@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -22,7 +24,8 @@ func metadata(t *testing.T, s *apitest.Server) map[string]any {
 }
 
 // TestCapabilityStatement_Golden checks the CapabilityStatement on the wire. Every type is declared like Patient
-// (checked here), so the golden file keeps only Patient's entry.
+// (checked here), but for its search parameters and supported profiles (TestCapabilityStatement_SupportedProfiles)
+// and the read-only types, so the golden file keeps only Patient's entry.
 func TestCapabilityStatement_Golden(t *testing.T) {
 	s := apitest.Start(t)
 	r := s.Do(t, http.MethodGet, "/metadata", nil)
@@ -42,13 +45,16 @@ func TestCapabilityStatement_Golden(t *testing.T) {
 		t.Fatal("no Patient in the CapabilityStatement")
 	}
 	for _, res := range asList(rest["resource"]) {
-		if res["type"] == "AuditEvent" {
-			continue // the audit trail: read and search only (TestCapabilityStatement_EveryR4TypeWithItsInteractions)
+		if _, readOnly := readOnlyTypes[str(res["type"])]; readOnly || res["type"] == "AuditEvent" {
+			continue // the audit trail and the guide: read and search only (TestCapabilityStatement_EveryR4TypeWithItsInteractions)
 		}
 		like, got := maps.Clone(patientEntry), maps.Clone(res)
 		like["type"] = res["type"]
-		delete(like, "searchParam") // each type has its own R4 search parameters (TestSearch_CapabilityStatement)
-		delete(got, "searchParam")
+		for _, own := range []string{"searchParam", "supportedProfile"} {
+			// each type has its own R4 search parameters (TestSearch_CapabilityStatement) and guide profiles
+			delete(like, own)
+			delete(got, own)
+		}
 		if diff := cmp.Diff(like, got); diff != "" {
 			t.Errorf("%v is not declared like Patient (-Patient +got):\n%s", res["type"], diff)
 		}
@@ -91,7 +97,8 @@ func TestCapabilityStatement_EveryR4TypeWithItsInteractions(t *testing.T) {
 		}
 		slices.Sort(codes)
 		want := wantInteractions
-		if typ == "AuditEvent" { // the audit trail: written by the server only (see writeRefused)
+		_, readOnly := readOnlyTypes[typ]
+		if typ == "AuditEvent" || readOnly { // the audit trail: written by the server only (see writeRefused)
 			want = []string{"read", "search-type"}
 		}
 		if !slices.Equal(codes, want) {
@@ -109,6 +116,41 @@ func TestCapabilityStatement_EveryR4TypeWithItsInteractions(t *testing.T) {
 	slices.Sort(system)
 	if want := []string{"batch", "history-system", "search-system", "transaction"}; !slices.Equal(system, want) {
 		t.Errorf("system interactions = %v, want %v", system, want)
+	}
+}
+
+// TestCapabilityStatement_SupportedProfiles checks that each type lists, as supportedProfile, the profiles of
+// the implementation guide for it, and that the types without one list none.
+func TestCapabilityStatement_SupportedProfiles(t *testing.T) {
+	s := apitest.Start(t)
+	want := map[string][]string{}
+	files, _ := filepath.Glob("../profiles/ig/StructureDefinition-*.json")
+	for _, f := range files {
+		var sd struct{ URL, Type, Kind, Derivation string }
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(data, &sd); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if sd.Kind == "resource" && sd.Derivation == "constraint" {
+			want[sd.Type] = append(want[sd.Type], sd.URL)
+		}
+	}
+	if len(want["Task"]) < 5 || len(want["Communication"]) < 5 {
+		t.Fatalf("guide profiles by type: %v", want)
+	}
+	for _, res := range asList(get(metadata(t, s), "rest", 0, "resource")) {
+		typ := str(res["type"])
+		var got []string
+		list, _ := res["supportedProfile"].([]any)
+		for _, p := range list {
+			got = append(got, str(p))
+		}
+		if w := want[typ]; !slices.Equal(got, slices.Sorted(slices.Values(w))) {
+			t.Errorf("%s supportedProfile = %v, want %v", typ, got, w)
+		}
 	}
 }
 
@@ -146,8 +188,9 @@ func TestCapabilityStatement_InteractionsItListsWork(t *testing.T) {
 			value := unique(typ)
 			body := map[string]any{"resourceType": typ, "identifier": []any{map[string]any{"system": testSystem, "value": value}}}
 			switch typ {
-			case "Task":
+			case "Task": // every Task has an owner (Consensus GP-6, profile accord-task)
 				body["status"], body["intent"] = "requested", "order"
+				body["owner"] = map[string]any{"identifier": map[string]any{"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "RJ1"}}
 			case "Observation":
 				body["status"], body["code"] = "final", map[string]any{"text": "x"}
 			case "SubstancePolymer": // no identifier element

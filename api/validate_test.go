@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -196,6 +197,31 @@ func TestValidate_UnknownProfile_422(t *testing.T) {
 	res["meta"] = map[string]any{"profile": []any{"http://hl7.org/fhir/StructureDefinition/Organization",
 		"https://accord-fhir.github.io/ig/StructureDefinition/accord-organization|0.1.0"}}
 	wantStatus(t, s.Do(t, http.MethodPost, "/Organization", res), http.StatusCreated, "create claiming the base definition and the Accord profile")
+}
+
+// TestValidate_CoreProfiles checks the R4 core profiles over HTTP: a resource claiming vitalsigns is checked
+// against it, and one claiming a core profile the validator cannot apply (bp) is accepted with a warning.
+func TestValidate_CoreProfiles(t *testing.T) {
+	s := apitest.Start(t)
+	bp := decode(t, readExample(t, "Observation-blood-pressure.json")) // claims vitalsigns
+	wantStatus(t, s.Do(t, http.MethodPost, "/Observation", bp), http.StatusCreated, "create as published")
+
+	noSubject := maps.Clone(bp)
+	delete(noSubject, "subject")
+	r := s.Do(t, http.MethodPost, "/Observation", noSubject)
+	wantStatus(t, r, http.StatusUnprocessableEntity, "create without the subject vitalsigns requires")
+	if issues := clauseIssues(t, r.JSON(t)); len(issues) != 1 || issues[0].Expression != "Observation.subject" ||
+		!strings.Contains(issues[0].Details, "http://hl7.org/fhir/StructureDefinition/vitalsigns") {
+		t.Errorf("issues = %+v, want one at Observation.subject from the vitalsigns profile", issues)
+	}
+
+	bp["meta"] = map[string]any{"profile": []any{"http://hl7.org/fhir/StructureDefinition/bp"}}
+	r = s.Do(t, http.MethodPost, "/Observation", bp, "Prefer", "return=OperationOutcome")
+	wantStatus(t, r, http.StatusCreated, "create claiming bp")
+	if issues := clauseIssues(t, r.JSON(t)); len(issues) != 1 || issues[0].Severity != "warning" ||
+		issues[0].Code != "not-supported" || !strings.Contains(issues[0].Details, "StructureDefinition/bp") {
+		t.Errorf("issues = %+v, want one not-supported warning naming bp", issues)
+	}
 }
 
 func TestValidate_Parameters(t *testing.T) {

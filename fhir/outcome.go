@@ -50,7 +50,9 @@ const (
 // Issue is one OperationOutcome issue.
 //
 // Details is safe to log; Diagnostics may quote resource content (patient data) and goes to the response only.
-// Expression holds FHIRPath locations such as "Task.owner". Clause is the Consensus clause id, if any.
+// Expression holds FHIRPath locations such as "Task.owner". Clause is the Consensus clause id, if any. Profile
+// is the canonical URL of the profile whose rule the issue reports, "" for the base definitions: a resource that
+// breaks a profile it claims is refused with 422 rather than 400 (https://hl7.org/fhir/R4/http.html#create).
 type Issue struct {
 	Severity    Severity
 	Code        IssueType
@@ -58,6 +60,7 @@ type Issue struct {
 	Diagnostics string
 	Expression  []string
 	Clause      string
+	Profile     string
 }
 
 // Error is a failure that maps to an OperationOutcome; Code classifies it for the HTTP status.

@@ -6,8 +6,9 @@ package profiles
 
 import "embed"
 
-// FS is the embedded implementation guide: r4/ holds the official R4 (4.0.1) base definitions Accord uses, ig/
-// the Accord implementation guide (profiles, extensions, CodeSystems, ValueSets, ImplementationGuide, package.json).
+// FS is the embedded implementation guide: r4/ holds the official R4 (4.0.1) base definitions and core profiles
+// Accord uses, ig/ the Accord implementation guide (profiles, extensions, CodeSystems, ValueSets,
+// ImplementationGuide, package.json).
 //
 //go:embed r4 ig rules
 var FS embed.FS

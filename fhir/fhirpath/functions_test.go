@@ -129,29 +129,56 @@ func TestFunctions_Literals(t *testing.T) {
 	}
 }
 
-func TestHTMLChecks(t *testing.T) {
+// TestCheckNarrative checks the narrative rules, each reported by the invariant that states it: txt-1 (allowed
+// elements and attributes, well-formed XHTML) and txt-2 (some non-whitespace content, text or an image).
+// htmlChecks(), the expression of both in R4, holds when both do.
+func TestCheckNarrative(t *testing.T) {
+	const ns = `<div xmlns="http://www.w3.org/1999/xhtml">`
 	for _, tc := range []struct {
-		name, xhtml string
-		want        bool
+		name, xhtml      string
+		allowed, content bool
 	}{
-		{"generated narrative", `<div xmlns="http://www.w3.org/1999/xhtml"><p>Repeat <b>HbA1c</b> &amp; review</p></div>`, true},
-		{"table and image", `<div xmlns="http://www.w3.org/1999/xhtml"><table border="1"><tr><td>x</td></tr></table><img src="#a" alt="a"/></div>`, true},
-		{"no namespace", `<div><p>x</p></div>`, true},
-		{"only whitespace", `<div xmlns="http://www.w3.org/1999/xhtml"> <p/> </div>`, false},
-		{"script", `<div xmlns="http://www.w3.org/1999/xhtml"><script>alert(1)</script>x</div>`, false},
-		{"event handler", `<div xmlns="http://www.w3.org/1999/xhtml"><p onclick="x()">x</p></div>`, false},
-		{"HTML entity", `<div xmlns="http://www.w3.org/1999/xhtml"><p>a&nbsp;b</p></div>`, false},
-		{"other namespace", `<div xmlns="http://example.org"><p>x</p></div>`, false},
-		{"namespaced attribute", `<div xmlns="http://www.w3.org/1999/xhtml"><p xml:lang="en">x</p></div>`, false},
-		{"root is not a div", `<p xmlns="http://www.w3.org/1999/xhtml">x</p>`, false},
-		{"two roots", `<div>x</div><div>y</div>`, false},
-		{"not well-formed", `<div xmlns="http://www.w3.org/1999/xhtml"><p>x</div>`, false},
-		{"doctype", `<!DOCTYPE div><div>x</div>`, false},
-		{"duplicate attribute", `<div class="a" class="b">x</div>`, false},
+		{"generated narrative", ns + `<p>Repeat <b>HbA1c</b> &amp; review</p></div>`, true, true},
+		{"table and image", ns + `<table border="1"><tr><td>x</td></tr></table><img src="#a" alt="a"/></div>`, true, true},
+		{"no namespace", `<div><p>x</p></div>`, true, true},
+		// List-prognosis.json: an image is content (R4 narrative rules: "text or an image"; txt-2 XPath
+		// descendant::h:img[@src]).
+		{"only an image", ns + "\n      <img src=\"#image\" alt=\"Family history diagram\"/>\n    </div>", true, true},
+		{"image without src", ns + `<img alt="nothing to show"/></div>`, true, false},
+		// ActivityDefinition-heart-valve-replacement.json and EventDefinition-example.json: only whitespace. The
+		// elements are allowed (txt-1 holds); only txt-2 fails.
+		{"only whitespace", ns + "\n    </div>", true, false},
+		{"empty elements", ns + ` <p/> </div>`, true, false},
+		{"whitespace in pre", ns + "<pre>\n      </pre></div>", true, false},
+		{"empty", `<div/>`, true, false},
+		{"character reference is text", ns + `&#160;</div>`, true, true},
+		// attributes of the R4 txt-1 XPath, on the elements HTML 4.0 defines them for
+		{"list attributes", ns + `<ol start="3" type="a" compact="compact"><li value="4">x</li></ol></div>`, true, true},
+		{"anchor attributes", ns + `<a href="https://example.org" rel="next" type="text/html" hreflang="en">x</a></div>`, true, true},
+		{"table colours", ns + `<table bgcolor="#fff"><tr bgcolor="#eee"><td bgcolor="#ddd" height="2" nowrap="nowrap">x</td></tr></table></div>`, true, true},
+		{"image spacing", ns + `<img src="#a" hspace="2" vspace="2"/></div>`, true, true},
+		{"list attribute on a paragraph", ns + `<p start="2">x</p></div>`, false, true},
+		{"script", ns + `<script>alert(1)</script>x</div>`, false, true},
+		{"event handler", ns + `<p onclick="x()">x</p></div>`, false, true},
+		{"form", ns + `<form><p>x</p></form></div>`, false, true},
+		{"HTML entity", ns + `<p>a&nbsp;b</p></div>`, false, false},
+		{"other namespace", `<div xmlns="http://example.org"><p>x</p></div>`, false, true},
+		{"namespaced attribute", ns + `<p xml:lang="en">x</p></div>`, false, true},
+		{"root is not a div", `<p xmlns="http://www.w3.org/1999/xhtml">x</p>`, false, true},
+		{"two roots", `<div>x</div><div>y</div>`, false, false},
+		{"comment outside the root", `<!-- x --><div>x</div>`, false, true},
+		{"text outside the root", `x<div>y</div>`, false, false},
+		{"not well-formed", ns + `<p>x</div>`, false, false},
+		{"doctype", `<!DOCTYPE div><div>x</div>`, false, false},
+		{"duplicate attribute", `<div class="a" class="b">x</div>`, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := checkNarrative(tc.xhtml); got != tc.want {
-				t.Errorf("checkNarrative(%s) = %v, want %v", tc.xhtml, got, tc.want)
+			allowed, content := CheckNarrative(tc.xhtml)
+			if allowed != tc.allowed || content != tc.content {
+				t.Errorf("CheckNarrative(%s) = %v, %v; want %v, %v", tc.xhtml, allowed, content, tc.allowed, tc.content)
+			}
+			if got, want := checkNarrative(tc.xhtml), tc.allowed && tc.content; got != want {
+				t.Errorf("htmlChecks() of %s = %v, want %v", tc.xhtml, got, want)
 			}
 		})
 	}

@@ -98,7 +98,7 @@ type Value struct {
 	// Number is a number's or quantity's value; Low and High are the bounds of its implicit range (the precision
 	// it is written with: 100 is [99.5, 100.5)).
 	Number, Low, High decimal.Decimal
-	// Unit is a quantity's unit: its system (HasUnitSystem when written) and code.
+	// UnitSystem and UnitCode are a quantity value's unit (number|system|code, or number||code).
 	UnitSystem, UnitCode string
 	// Refs are the index keys a reference value equals (several for an id without a type).
 	Refs []string
@@ -122,4 +122,3 @@ type Include struct {
 	// Raw is the value as written.
 	Raw string
 }
-

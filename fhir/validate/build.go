@@ -20,6 +20,8 @@ type builder struct {
 	elements  []*element
 	sliced    []*element        // elements with slices, compiled once every tree is built
 	unchecked map[string]string // value set URL → why its bindings are not checked
+	// notEnforced are the specification's profiles that use what the validator does not support, with why.
+	notEnforced map[string]string
 	// bestPractice keeps the constraints flagged as best practice.
 	bestPractice bool
 }
@@ -28,7 +30,7 @@ type builder struct {
 func build(defs *definitions, bestPractice bool) (*builder, error) {
 	b := &builder{defs: defs, terms: newTerminology(defs), core: map[string]*typeDef{},
 		byURL: map[string]*typeDef{}, profiles: map[string]*typeDef{}, unchecked: map[string]string{},
-		bestPractice: bestPractice}
+		notEnforced: map[string]string{}, bestPractice: bestPractice}
 	var core, profiles []*resource
 	for _, url := range sortedKeys(defs.structures) {
 		sd := defs.structures[url]
@@ -76,23 +78,49 @@ func build(defs *definitions, bestPractice bool) (*builder, error) {
 
 // buildProfiles indexes each profile twice: in full, for the elements that name it as the profile of their
 // type (SimpleQuantity), and reduced to what it adds to the core (by delta, once every tree is built), for
-// ValidateProfile.
+// ValidateProfile. A profile published with the specification that uses what the validator does not support is
+// recorded as not enforced instead.
 func (b *builder) buildProfiles(profiles []*resource) error {
 	for _, sd := range profiles {
-		elems, err := b.snapshot(sd, 0)
+		sliced, elements := len(b.sliced), len(b.elements)
+		err := b.buildProfile(sd)
+		if err != nil && b.defs.specification[sd.URL] {
+			b.sliced, b.elements = b.sliced[:sliced], b.elements[:elements]
+			delete(b.byURL, sd.URL)
+			b.notEnforced[sd.URL] = err.Error()
+			continue
+		}
 		if err != nil {
 			return err
 		}
-		full := b.byURL[sd.URL]
-		reduced := *full
-		if err := b.tree(full, elems); err != nil {
-			return err
-		}
-		if err := b.tree(&reduced, elems); err != nil {
-			return err
-		}
-		b.profiles[sd.URL] = &reduced
 	}
+	return nil
+}
+
+func (b *builder) buildProfile(sd *resource) error {
+	elems, err := b.snapshot(sd, 0)
+	if err != nil {
+		return err
+	}
+	full := b.byURL[sd.URL]
+	reduced := *full
+	start := len(b.sliced)
+	if err := b.tree(full, elems); err != nil {
+		return err
+	}
+	if err := b.tree(&reduced, elems); err != nil {
+		return err
+	}
+	if b.defs.specification[sd.URL] {
+		// compiled now, so that a discriminator the validator cannot follow is found while the profile can
+		// still be left out (compileSlicings compiles every slicing again)
+		for _, el := range b.sliced[start:] {
+			if err := el.slicing.compile(el); err != nil {
+				return fmt.Errorf("structure definition %s: %w", sd.URL, err)
+			}
+		}
+	}
+	b.profiles[sd.URL] = &reduced
 	return nil
 }
 
@@ -116,7 +144,7 @@ func (b *builder) tree(td *typeDef, elems []elementDefinition) error {
 			td.root = el
 			continue
 		}
-		if ed.SliceName != "" {
+		if ed.SliceName != "" && !namesItsElement(byID, id, ed.SliceName) {
 			if err := b.addSlice(td, byID, id, el, ed.SliceName); err != nil {
 				return err
 			}
@@ -138,7 +166,7 @@ func (b *builder) tree(td *typeDef, elems []elementDefinition) error {
 	if len(refs) > 0 {
 		byPath := byPathOf(byID)
 		for _, ref := range refs {
-			if err := resolveRef(td, ref[0], ref[1], byPath); err != nil {
+			if err := resolveRef(td, ref[0], ref[1], byPath, byID); err != nil {
 				return err
 			}
 		}
@@ -155,6 +183,18 @@ func elementID(ed *elementDefinition) string {
 		return ed.Path + ":" + ed.SliceName
 	}
 	return ed.Path
+}
+
+// namesItsElement reports whether an element with a slice name is the element itself under that name: a
+// snapshot may list a constrained element as a slice without the element it would slice (R4's catalog and
+// familymemberhistory-genetic profiles do, for Composition.date and FamilyMemberHistory.relationship).
+// See https://hl7.org/fhir/R4/elementdefinition-definitions.html#ElementDefinition.sliceName.
+func namesItsElement(byID map[string]*element, id, name string) bool {
+	base, ok := strings.CutSuffix(id, ":"+name)
+	if !ok || byID[base] != nil || strings.ContainsRune(name, '/') {
+		return false
+	}
+	return byID[base[:max(strings.LastIndexByte(base, '.'), 0)]] != nil
 }
 
 // byPathOf indexes the elements that are not inside slices by path (their id is their path).
@@ -207,8 +247,13 @@ func (b *builder) compileSlicings() error {
 
 // resolveRef gives el, which has a content reference, the content of its target (children, types, binding,
 // constraints; the cardinality stays el's own) and adds it to its parent.
-func resolveRef(td *typeDef, el, parent *element, byPath map[string]*element) error {
-	target := byPath[strings.TrimPrefix(el.contentRef, "#")]
+// A reference may name an element in a slice by its id ("#Provenance.agent:Author", in a profile's snapshot).
+func resolveRef(td *typeDef, el, parent *element, byPath, byID map[string]*element) error {
+	ref := strings.TrimPrefix(el.contentRef, "#")
+	target := byPath[ref]
+	if target == nil && strings.ContainsRune(ref, ':') {
+		target = byID[ref]
+	}
 	if target == nil || target.choice {
 		return fmt.Errorf("structure definition %s element %s: bad content reference %s", td.url, el.path, el.contentRef)
 	}
@@ -260,6 +305,9 @@ func (b *builder) element(td *typeDef, ed *elementDefinition) (*element, error) 
 			if pd := b.byURL[p]; pd != nil && pd.name == t.Code {
 				et.def = pd
 			}
+		}
+		if len(t.Profile) > 0 {
+			et.profile = t.Profile[0]
 		}
 		et.kind = kindOf(et.def)
 		et.ext = "_" + et.key
@@ -324,6 +372,11 @@ func newConstraint(c constraintDef, clause string) constraint {
 		k.severity = fhir.SeverityWarning
 	}
 	k.native = nativeFor(c.Key, c.Expression)
+	if k.native == nativeTxt2 {
+		// A narrative without content is accepted with a warning: the HL7 Java validator checks txt-2 from R6
+		// on only, and the R4 specification publishes examples with whitespace-only narratives.
+		k.severity = fhir.SeverityWarning
+	}
 	if k.native == nativeNone {
 		k.guard = impliesGuard(c.Expression)
 	}
@@ -356,6 +409,10 @@ func nativeFor(key, expr string) nativeCheck {
 		return nativeRef1
 	case (key == "dom-2" || key == "dom-3" || key == "dom-4" || key == "dom-5") && strings.HasPrefix(expr, "contained."):
 		return nativeNoContained
+	case key == "txt-1" && expr == "htmlChecks()":
+		return nativeTxt1
+	case key == "txt-2" && expr == "htmlChecks()":
+		return nativeTxt2
 	}
 	return nativeNone
 }

@@ -17,8 +17,16 @@
 // carry a Consensus clause (the consensus-clause extension on an element or a constraint), which the issues it
 // raises carry in fhir.Issue.Clause.
 //
-// Not supported (New refuses the definitions): type, profile and exists discriminators, re-slicing, slicing of
-// choice types. Not checked: type.targetProfile of references, ordered slicing, and bindings to value sets
+// The narrative invariants txt-1 and txt-2, whose R4 expression is the same htmlChecks(), are checked in Go and
+// each reported for its own rule (fhirpath.CheckNarrative); txt-2, a narrative without content, is a warning,
+// as the HL7 Java validator does not check it before R6 and the R4 specification has examples that break it.
+//
+// The profiles published with the specification (Options.CoreProfiles: vitalsigns …) apply when a resource claims
+// them; a discriminator path through a repeating element ("coding.code") matches when one of its items does.
+//
+// Not supported (New refuses the definitions; a profile of Options.CoreProfiles is then known but not enforced,
+// see NotEnforced): type, profile and exists discriminators, discriminator paths with functions, re-slicing,
+// slicing of choice types. Not checked: type.targetProfile of references, ordered slicing, and bindings to value sets
 // that cannot be expanded from the loaded definitions (UncheckedValueSets lists them).
 //
 // It is step 3 (and the engine of step 4) of Accord's validation pipeline; the JSON schema is step 2.

@@ -65,7 +65,9 @@ type elemType struct {
 	key  string   // JSON name: the element name, or for a choice the name plus the type ("valueQuantity")
 	ext  string   // JSON name of a primitive's id and extensions: "_" + key
 	def  *typeDef // the type's definition, or the profile named in type.profile when one is loaded
-	kind typeKind
+	// profile is the first type.profile, loaded or not: for an extension, the URL its items have.
+	profile string
+	kind    typeKind
 	// constraints are the element's and those of the type's root, without duplicates: they apply to each item.
 	constraints []constraint
 }
@@ -127,6 +129,10 @@ const (
 	nativeNoContained // dom-2 … dom-5
 	nativeDom6        // text.`div`.exists()
 	nativeRef1        // reference.startsWith('#').not() or …
+	// txt-1 and txt-2 share the expression htmlChecks() in R4, which holds only when both rules do; checked in
+	// Go, each reports its own rule (its XPath's): allowed elements and attributes, and some content.
+	nativeTxt1 // htmlChecks(): allowed elements and attributes, well-formed
+	nativeTxt2 // htmlChecks(): some non-whitespace text or an image
 )
 
 // childrenOf returns the children of an item of type t at el, or nil when it has none.

@@ -33,12 +33,7 @@ func newInvariant(t testing.TB) *validate.Validator {
 
 // invariantFailures are the official examples that fail an invariant as the FHIRPath engine evaluates it, with
 // the reason. The test fails if a listed example stops failing.
-var invariantFailures = map[string]string{
-	"ActivityDefinition-heart-valve-replacement.json": "txt-1, txt-2: the narrative div is empty (htmlChecks() needs some text)",
-	"EventDefinition-example.json":                    "txt-1, txt-2: the narrative div is empty (htmlChecks() needs some text)",
-	"List-prognosis.json": "txt-1, txt-2: the narrative div holds only an <img>, which htmlChecks() does not count as content " +
-		"(the HL7 Java validator does; a question for the FHIRPath engine)",
-}
+var invariantFailures = map[string]string{}
 
 // TestValidate_OfficialExamples_Invariants checks the official examples with the invariants evaluated: none has
 // an error but those listed (warnings, such as dom-6 or the name patterns of csd-0, are allowed).
@@ -135,6 +130,44 @@ func TestValidate_Invariants_BrokenCopies(t *testing.T) {
 			}
 			if !slices.Contains(got, tc.want) {
 				t.Errorf("want %q among %q", tc.want, got)
+			}
+		})
+	}
+}
+
+// TestValidate_Narrative_Txt1AndTxt2Apart checks that txt-1 (allowed elements and attributes) and txt-2 (some
+// content), whose R4 expression is the same htmlChecks(), are each reported for their own rule, and that a
+// narrative without content is a warning (the HL7 Java validator does not check txt-2 before R6).
+func TestValidate_Narrative_Txt1AndTxt2Apart(t *testing.T) {
+	v := newInvariant(t)
+	const ns = `<div xmlns="http://www.w3.org/1999/xhtml">`
+	for _, tc := range []struct {
+		name, div string
+		want      []string
+	}{
+		{"text", ns + `<p>Referral accepted</p></div>`, nil},
+		{"only an image (List-prognosis)", ns + `<img src="#image" alt="Family history diagram"/></div>`, nil},
+		{"only whitespace (ActivityDefinition-heart-valve-replacement)", ns + "\n    </div>", []string{"warning txt-2"}},
+		{"a script", ns + `<script>x()</script>text</div>`, []string{"error txt-1"}},
+		{"a script and no text", ns + `<script/></div>`, []string{"error txt-1", "warning txt-2"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			obj := readObject(t, taskFile)
+			obj["text"] = map[string]any{"status": "generated", "div": tc.div}
+			var got []string
+			for _, is := range v.Validate(obj) {
+				key, ok := strings.CutPrefix(is.Details, "Constraint ")
+				key, _, _ = strings.Cut(key, " ")
+				if !ok || !strings.HasPrefix(key, "txt-") {
+					continue
+				}
+				if is.Expression[0] != "Task.text.div" {
+					t.Errorf("%s at %s, want Task.text.div", key, is.Expression[0])
+				}
+				got = append(got, string(is.Severity)+" "+key)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("narrative issues %q, want %q", got, tc.want)
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/accord-fhir/accord/fhir"
+	"github.com/accord-fhir/accord/fhir/fhirpath"
 )
 
 // check evaluates constraints on node, of FHIR type typ (with ext, the id and extensions of a primitive); empty
@@ -65,6 +66,13 @@ func (n nativeCheck) settle(node any, empty bool) (ok, settled bool) {
 		o, _ := node.(map[string]any)
 		ref, _ := o["reference"].(string)
 		return true, !strings.HasPrefix(ref, "#")
+	case nativeTxt1, nativeTxt2:
+		s, isString := node.(string)
+		if !isString {
+			return false, false
+		}
+		allowed, content := fhirpath.CheckNarrative(s)
+		return n == nativeTxt1 && allowed || n == nativeTxt2 && content, true
 	}
 	return false, false
 }

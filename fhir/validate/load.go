@@ -16,6 +16,29 @@ type definitions struct {
 	structures  map[string]*resource
 	valueSets   map[string]*resource
 	codeSystems map[string]*resource
+	// specification holds the URLs of the profiles read from Options.CoreProfiles: those published with the
+	// specification, which are known but not enforced when they use what the validator does not support.
+	specification map[string]bool
+}
+
+// addSpecification adds the definitions of c, the files of Options.CoreProfiles, to d and records the URLs of
+// its profiles. A URL that d defines too is an error.
+func (d *definitions) addSpecification(c *definitions) error {
+	d.specification = map[string]bool{}
+	for _, m := range []struct{ from, to map[string]*resource }{
+		{c.structures, d.structures}, {c.valueSets, d.valueSets}, {c.codeSystems, d.codeSystems}} {
+		for _, url := range sortedKeys(m.from) {
+			r := m.from[url]
+			if _, dup := m.to[url]; dup {
+				return fmt.Errorf("%s %s is defined twice", r.ResourceType, url)
+			}
+			m.to[url] = r
+			if r.ResourceType == "StructureDefinition" {
+				d.specification[url] = true
+			}
+		}
+	}
+	return nil
 }
 
 // readDefinitions reads every file matching patterns in fsys, decoding the files concurrently.

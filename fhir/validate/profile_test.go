@@ -182,11 +182,23 @@ func TestValidateProfile_OtherResourceType_StructureIssue(t *testing.T) {
 }
 
 func TestProfiles_ListsLoadedProfiles(t *testing.T) {
-	got := newProfiled(t, nil).Profiles()
-	want := []string{"http://hl7.org/fhir/StructureDefinition/MoneyQuantity",
-		"http://hl7.org/fhir/StructureDefinition/SimpleQuantity", testProfile}
-	if !slices.Equal(got, want) {
-		t.Errorf("Profiles() = %v, want %v", got, want)
+	v := newProfiled(t, nil)
+	got := v.Profiles()
+	for _, want := range []string{"http://hl7.org/fhir/StructureDefinition/MoneyQuantity",
+		"http://hl7.org/fhir/StructureDefinition/SimpleQuantity", "http://hl7.org/fhir/StructureDefinition/vitalsigns",
+		testProfile} {
+		if !slices.Contains(got, want) {
+			t.Errorf("Profiles() lacks %s: %v", want, got)
+		}
+	}
+	for url := range v.NotEnforced() {
+		if slices.Contains(got, url) {
+			t.Errorf("Profiles() lists %s, which is not enforced", url)
+		}
+	}
+	// the R4 base definitions, terminology and core profiles, and the test profile
+	if want := len(coreProfiles(t)) - len(v.NotEnforced()) + 3; len(got) != want || !slices.IsSorted(got) {
+		t.Errorf("Profiles() has %d profiles, want %d, sorted: %v", len(got), want, got)
 	}
 }
 

@@ -44,7 +44,8 @@ func (v *Validator) Applicable(obj fhir.Object) ([]string, []fhir.Issue) {
 // its meta.profile names it, or because it is in named — reporting only what the profiles add to the base
 // definitions, each issue once. A profile that another of them derives from is checked through it. A
 // meta.profile that names neither a loaded profile nor a base definition is a processing error (Accord does not
-// know what the resource claims to conform to); so is an unknown profile in named.
+// know what the resource claims to conform to); so is an unknown profile in named. A profile known but not
+// enforced (NotEnforced) is a warning.
 func (v *Validator) ValidateProfiles(obj fhir.Object, named ...string) []fhir.Issue {
 	urls, issues := v.Applicable(obj)
 	typ := fhir.ResourceType(obj)
@@ -53,21 +54,29 @@ func (v *Validator) ValidateProfiles(obj fhir.Object, named ...string) []fhir.Is
 	for i, p := range claimed {
 		s, _ := p.(string)
 		url, _, _ := strings.Cut(s, "|")
+		expr := typ + ".meta.profile[" + strconv.Itoa(i) + "]"
+		reason, known := v.notEnforced[url]
 		switch {
 		case v.profiles[url] != nil:
 			urls = append(urls, url)
+		case known:
+			issues = append(issues, notEnforced(url, reason, expr))
 		case v.isCore(url):
 		default:
-			issues = append(issues, unknownProfile(url, typ+".meta.profile["+strconv.Itoa(i)+"]", "claims"))
+			issues = append(issues, unknownProfile(url, expr, "claims"))
 		}
 	}
 	for _, n := range named {
 		url, _, _ := strings.Cut(n, "|")
-		if v.profiles[url] == nil {
+		reason, known := v.notEnforced[url]
+		switch {
+		case v.profiles[url] != nil:
+			urls = append(urls, url)
+		case known:
+			issues = append(issues, notEnforced(url, reason, typ))
+		default:
 			issues = append(issues, unknownProfile(url, typ, "is asked to conform to"))
-			continue
 		}
-		urls = append(urls, url)
 	}
 	seen := map[string]bool{}
 	for _, url := range v.withoutAncestors(urls) {
@@ -85,6 +94,7 @@ func (v *Validator) ValidateProfiles(obj fhir.Object, named ...string) []fhir.Is
 			}
 			seen[key] = true
 			is.Details += " (profile " + url + ")"
+			is.Profile = url
 			issues = append(issues, is)
 		}
 	}
@@ -95,6 +105,15 @@ func (v *Validator) ValidateProfiles(obj fhir.Object, named ...string) []fhir.Is
 func unknownProfile(url, expr, verb string) fhir.Issue {
 	return fhir.Issue{Severity: fhir.SeverityError, Code: fhir.IssueProcessing,
 		Details:    fmt.Sprintf("The resource %s the profile %s, which is not known here", verb, truncate(url, 200)),
+		Expression: []string{expr}}
+}
+
+// notEnforced is the warning for a resource checked against a profile that the validator knows but does not
+// enforce: the resource is not refused for it, and not checked against it.
+func notEnforced(url, reason, expr string) fhir.Issue {
+	return fhir.Issue{Severity: fhir.SeverityWarning, Code: fhir.IssueNotSupported,
+		Details: fmt.Sprintf("The profile %s is known here but not enforced, so the resource was not checked "+
+			"against it: %s", url, reason),
 		Expression: []string{expr}}
 }
 

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -61,7 +62,7 @@ func defaultExtensionSlicing() *slicing {
 
 // compile finds, for each slice, the value its items have at each discriminator path: the fixed or pattern
 // value of the element at that path below the slice, or for "url" on an extension slice typed with an
-// extension definition, that definition's URL.
+// extension definition, that definition's URL (whether the definition is loaded or not).
 func (s *slicing) compile(sliced *element) error {
 	for _, sl := range s.slices {
 		sl.want = sl.want[:0]
@@ -81,6 +82,9 @@ func discriminatorTarget(el *element, path []string) (any, bool, bool) {
 	if len(path) == 1 && path[0] == "url" && len(el.types) == 1 && el.types[0].code == "Extension" {
 		if def := el.types[0].def; def != nil && def.profile {
 			return def.url, false, true
+		}
+		if p := el.types[0].profile; p != "" { // an extension whose definition is not loaded
+			return p, false, true
 		}
 	}
 	for _, seg := range path {
@@ -114,24 +118,32 @@ func (s *slicing) match(item any) *slice {
 	return nil
 }
 
+// matches reports whether item has every discriminator value of the slice. A path through a repeating element
+// ("coding.code" of a CodeableConcept) holds a value when one of the items on the way has it.
 func (sl *slice) matches(item any) bool {
 	for _, w := range sl.want {
-		v := item
-		for _, seg := range w.path {
-			m, ok := v.(map[string]any)
-			if !ok {
-				return false
-			}
-			v = m[seg]
-		}
-		if v == nil {
-			return false
-		}
-		if w.pattern && !matchesPattern(w.value, v) || !w.pattern && !equalJSON(w.value, v) {
+		if !w.foundIn(item, w.path) {
 			return false
 		}
 	}
 	return true
+}
+
+func (w *discriminatorValue) foundIn(v any, path []string) bool {
+	if list, ok := v.([]any); ok {
+		return slices.ContainsFunc(list, func(x any) bool { return w.foundIn(x, path) })
+	}
+	if len(path) > 0 {
+		m, ok := v.(map[string]any)
+		return ok && w.foundIn(m[path[0]], path[1:])
+	}
+	switch {
+	case v == nil:
+		return false
+	case w.pattern:
+		return matchesPattern(w.value, v)
+	}
+	return equalJSON(w.value, v)
 }
 
 // requiredSlices reports whether some slice has a min above 0.

@@ -56,6 +56,10 @@ type Options struct {
 	// ValueSet, CodeSystem) or Bundles of them, gzip-compressed when the name ends in ".gz". Other resource
 	// types are ignored. A pattern matching no file is an error.
 	Files []string
+	// CoreProfiles are the fs.Glob patterns of files, read like Files, holding the profiles published with the
+	// specification (vitalsigns, bp …). Those that use what the validator does not support are loaded as known
+	// but not enforced (NotEnforced), where New would refuse a profile of Files.
+	CoreProfiles []string
 	// Invariants evaluates the FHIRPath constraints. When nil, the invariant step is skipped.
 	Invariants InvariantEvaluator
 	// BestPractice checks the constraints flagged as best practice (dom-6, a resource should have narrative;
@@ -64,10 +68,11 @@ type Options struct {
 	BestPractice bool
 }
 
-// DefaultOptions returns the options for the definitions in profiles.FS: the R4 base definitions and
-// terminology, no invariant evaluator, best-practice constraints checked.
+// DefaultOptions returns the options for the definitions in profiles.FS: the R4 base definitions, terminology
+// and core profiles, no invariant evaluator, best-practice constraints checked.
 func DefaultOptions() Options {
-	return Options{Files: []string{"r4/structuredefinitions.json.gz", "r4/terminology.json.gz"}, BestPractice: true}
+	return Options{Files: []string{"r4/structuredefinitions.json.gz", "r4/terminology.json.gz"},
+		CoreProfiles: []string{"r4/profiles.json.gz"}, BestPractice: true}
 }
 
 // Validator checks resources against the loaded StructureDefinitions. It is immutable and safe for
@@ -78,6 +83,8 @@ type Validator struct {
 	byType     map[string][]*typeDef // profiles with an applies-when expression, by resource type
 	invariants InvariantEvaluator
 	unchecked  map[string]string
+	// notEnforced are the specification's profiles that use what the validator does not support, with why.
+	notEnforced map[string]string
 }
 
 // New loads the definitions matching opts.Files from defs and indexes them. It returns an error naming the
@@ -88,12 +95,21 @@ func New(defs fs.FS, opts Options) (*Validator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("validate: %w", err)
 	}
+	if len(opts.CoreProfiles) > 0 {
+		c, err := readDefinitions(defs, opts.CoreProfiles)
+		if err != nil {
+			return nil, fmt.Errorf("validate: %w", err)
+		}
+		if err := d.addSpecification(c); err != nil {
+			return nil, fmt.Errorf("validate: %w", err)
+		}
+	}
 	b, err := build(d, opts.BestPractice)
 	if err != nil {
 		return nil, fmt.Errorf("validate: %w", err)
 	}
 	v := &Validator{core: b.core, profiles: b.profiles, byType: map[string][]*typeDef{}, invariants: opts.Invariants,
-		unchecked: b.unchecked}
+		unchecked: b.unchecked, notEnforced: b.notEnforced}
 	for _, url := range sortedKeys(b.profiles) {
 		if td := b.profiles[url]; td.appliesWhen != "" && td.kind == "resource" {
 			v.byType[td.name] = append(v.byType[td.name], td)
@@ -116,10 +132,14 @@ func (v *Validator) Validate(obj fhir.Object) []fhir.Issue {
 
 // ValidateProfile checks obj against the profile with the canonical url, reporting only what the profile adds
 // to the base definitions (Validate reports the rest), so that running both reports each problem once. It
-// returns ErrUnknownProfile when no such profile is loaded, and one structure issue when obj is not of the
-// profile's type. Nested resources are not checked against the profile.
+// returns ErrUnknownProfile when no such profile is loaded, one warning when the profile is known but not
+// enforced (NotEnforced), and one structure issue when obj is not of the profile's type. Nested resources are
+// not checked against the profile.
 func (v *Validator) ValidateProfile(obj fhir.Object, url string) ([]fhir.Issue, error) {
 	td := v.profiles[url]
+	if reason, known := v.notEnforced[url]; td == nil && known {
+		return []fhir.Issue{notEnforced(url, reason, fhir.ResourceType(obj))}, nil
+	}
 	if td == nil {
 		return nil, fmt.Errorf("validate %s: %w", url, ErrUnknownProfile)
 	}
@@ -131,6 +151,7 @@ func (v *Validator) ValidateProfile(obj fhir.Object, url string) ([]fhir.Issue, 
 	issues := v.run(obj, td, true)
 	for i := range issues {
 		issues[i].Details += " (profile " + url + ")"
+		issues[i].Profile = url
 	}
 	return issues, nil
 }
@@ -150,6 +171,13 @@ func (v *Validator) run(obj fhir.Object, td *typeDef, delta bool) []fhir.Issue {
 // Profiles returns the canonical URLs of the loaded profiles, sorted.
 func (v *Validator) Profiles() []string {
 	return slices.Sorted(maps.Keys(v.profiles))
+}
+
+// NotEnforced returns the profiles published with the specification (Options.CoreProfiles) that the validator
+// knows but does not enforce, each with the reason: what in them it does not support. A resource that claims
+// one gets a warning, not an error.
+func (v *Validator) NotEnforced() map[string]string {
+	return maps.Clone(v.notEnforced)
 }
 
 // UncheckedValueSets returns the value sets of required bindings that cannot be expanded from the loaded

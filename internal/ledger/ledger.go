@@ -22,8 +22,8 @@ type Options struct {
 	Clock func() time.Time
 	// SweepInterval is how often the sweeper looks for obligations past due (ACCORD_SWEEP_INTERVAL).
 	SweepInterval time.Duration
-	// Heartbeat is how often the process's mark is written; a mark not written for three heartbeats (at least
-	// DeadAfter) belongs to a stopped process.
+	// Heartbeat is how often the process's mark is written; a mark not written for DeadAfter belongs to a stopped
+	// process.
 	Heartbeat, DeadAfter time.Duration
 	// Margin widens the window of versions processed again for a stopped process, for commits in flight.
 	Margin time.Duration
@@ -42,11 +42,12 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// DefaultOptions returns a one-minute sweep, ten-second heartbeats and a two-minute margin.
+// DefaultOptions returns a one-minute sweep, ten-second heartbeats, a two-minute margin, and batches gathered for
+// at most a quarter of a second.
 func DefaultOptions() Options {
 	return Options{
 		Clock: time.Now, SweepInterval: time.Minute, Heartbeat: 10 * time.Second, DeadAfter: time.Minute,
-		Margin: 2 * time.Minute, QueueSize: 4096, BatchSize: 128, Linger: 100 * time.Millisecond, EarlyRetention: 30 * 24 * time.Hour,
+		Margin: 2 * time.Minute, QueueSize: 4096, BatchSize: 128, Linger: 250 * time.Millisecond, EarlyRetention: 30 * 24 * time.Hour,
 		Logger: slog.Default(),
 	}
 }

@@ -17,8 +17,9 @@ import (
 )
 
 // Validator checks a resource on every write (and for $validate): the validation pipeline of design.md.
-// Issues carrying a Clause come from the Accord profiles, and errors of code processing from the profile step
-// (an unknown meta.profile): HTTP 422; other errors are basic FHIR validation (400).
+// Issues carrying a Clause or a Profile come from the profiles (Accord's, or those a resource claims), and errors
+// of code processing from the profile step (an unknown meta.profile): HTTP 422; other errors are basic FHIR
+// validation (400).
 type Validator interface {
 	Validate(ctx context.Context, obj fhir.Object) []fhir.Issue
 }
@@ -383,16 +384,17 @@ func (s *Service) parse(ctx context.Context, typ, id string, body []byte) (fhir.
 	return obj, issues, nil
 }
 
-// issuesError turns issues with errors into an *fhir.Error: 422 (processing) when a Consensus rule failed or
-// the resource claims a profile that is not known (an error of code processing), 400 (structure) for basic FHIR
-// validation.
+// issuesError turns issues with errors into an *fhir.Error: 422 (processing) when a profile's rule failed (a
+// Consensus rule, or one of a profile the resource claims) or the resource claims a profile that is not known
+// (an error of code processing), 400 (structure) for basic FHIR validation.
 func issuesError(issues []fhir.Issue) error {
 	if !fhir.HasErrors(issues) {
 		return nil
 	}
 	code := fhir.IssueStructure
 	for _, is := range issues {
-		if (is.Clause != "" || is.Code == fhir.IssueProcessing) && (is.Severity == fhir.SeverityError || is.Severity == fhir.SeverityFatal) {
+		profile := is.Clause != "" || is.Profile != "" || is.Code == fhir.IssueProcessing
+		if profile && (is.Severity == fhir.SeverityError || is.Severity == fhir.SeverityFatal) {
 			code = fhir.IssueProcessing
 		}
 	}

@@ -17,7 +17,7 @@ type cursor struct {
 	// Values are the sort values of the position: "s:string", "t:RFC 3339 time", or null for an absent value.
 	Values []any  `json:"v"`
 	ID     string `json:"i"`
-	// Type is the resource type of the position, in a search of several types.
+	// Type is the resource type of the position (which a search of several types orders by).
 	Type   string `json:"t,omitempty"`
 	Before bool   `json:"b,omitempty"`
 }
@@ -74,7 +74,7 @@ func decodeCursor(s string, keys []store.SortKey) (cursor, *store.Position, erro
 
 // newCursor is the cursor of a resource's position: the values of its sort keys (from its index fields).
 func newCursor(keys []store.SortKey, r fhir.Resource, fields map[string]any, before bool) cursor {
-	c := cursor{Sort: sortSignature(keys), ID: r.ID, Before: before, Values: make([]any, len(keys))}
+	c := cursor{Sort: sortSignature(keys), ID: r.ID, Type: r.Type, Before: before, Values: make([]any, len(keys))}
 	for i, k := range keys {
 		switch k.Field {
 		case "_id":

@@ -170,4 +170,3 @@ func (in *includer) fetch(typ string, cond store.Cond) (store.FindPage, error) {
 	}
 	return page, nil
 }
-

@@ -275,5 +275,3 @@ func stringsOf(v any) []string {
 	}
 	return nil
 }
-
-

@@ -199,7 +199,7 @@ func sortKeys(q *fhirsearch.Query) []store.SortKey {
 	return keys
 }
 
-// run runs a parsed search.
+// run runs a parsed search: one query for the page (two with _total), plus those of chains and includes.
 func (s *Searcher) run(ctx context.Context, q *fhirsearch.Query, restrict []store.Cond) (rest.SearchPage, error) {
 	pl := &planner{s: s, ctx: ctx, now: s.opts.Clock()}
 	conds, err := pl.conds(q.Criteria)
@@ -208,20 +208,48 @@ func (s *Searcher) run(ctx context.Context, q *fhirsearch.Query, restrict []stor
 	}
 	conds = append(conds, restrict...)
 	count := s.pageSize(q)
-	page := rest.SearchPage{Total: -1, Self: linkParams(q, count, ""), Issues: q.Issues}
+	page := rest.SearchPage{Total: -1, Self: linkParams(q, count, q.Cursor), Issues: q.Issues}
 	if q.Summary == "count" || count == 0 {
 		found, err := s.find(ctx, q.Type, store.Query{Conds: conds, CountOnly: true})
 		page.Total = found.Total
 		return page, err
 	}
 	keys := sortKeys(q)
-	sq := store.Query{Conds: conds, Sort: keys, Count: count + 1, Fields: s.matchFields(q, keys),
-		CountTotal: q.Total == "accurate" || q.Total == "estimate"}
+	p, err := s.page(ctx, q, keys, store.Query{Conds: conds, Sort: keys, Fields: s.matchFields(q, keys),
+		CountTotal: q.Total == "accurate" || q.Total == "estimate"}, count)
+	if err != nil {
+		return rest.SearchPage{}, err
+	}
+	page.Total = p.total
+	page.Next, page.Prev = p.links(q, keys, count)
+	included, issues, err := s.include(ctx, q, p.matches, p.fields)
+	if err != nil {
+		return rest.SearchPage{}, err
+	}
+	page.Included, page.Issues = included, append(page.Issues, issues...)
+	if page.Matches, err = s.summarize(p.matches, q); err != nil {
+		return rest.SearchPage{}, err
+	}
+	return page, nil
+}
+
+// pageResult is one page of matches with what its links need.
+type pageResult struct {
+	matches          []fhir.Resource
+	fields           []map[string]any
+	hasPrev, hasNext bool
+	total            int
+}
+
+// page reads the page of sq that q's cursor selects: count resources after (or before) the cursor's position,
+// reading one more to know whether there is a page beyond.
+func (s *Searcher) page(ctx context.Context, q *fhirsearch.Query, keys []store.SortKey, sq store.Query, count int) (pageResult, error) {
+	sq.Count = count + 1
 	var cur cursor
 	if q.Cursor != "" {
 		c, pos, err := decodeCursor(q.Cursor, keys)
 		if err != nil {
-			return rest.SearchPage{}, err
+			return pageResult{}, err
 		}
 		cur = c
 		if c.Before {
@@ -229,40 +257,39 @@ func (s *Searcher) run(ctx context.Context, q *fhirsearch.Query, restrict []stor
 		} else {
 			sq.After = pos
 		}
-		page.Self = linkParams(q, count, q.Cursor)
 	}
 	found, err := s.find(ctx, q.Type, sq)
 	if err != nil {
-		return rest.SearchPage{}, err
+		return pageResult{}, err
 	}
-	matches, fields := found.Resources, found.Fields
-	hasPrev, hasNext := q.Cursor != "" && !cur.Before, cur.Before
-	if len(matches) > count {
+	p := pageResult{matches: found.Resources, fields: found.Fields, total: found.Total,
+		hasPrev: q.Cursor != "" && !cur.Before, hasNext: cur.Before}
+	if len(p.matches) > count {
 		if cur.Before {
-			matches, fields, hasPrev = matches[1:], fields[1:], true
+			p.matches, p.fields, p.hasPrev = p.matches[1:], p.fields[1:], true
 		} else {
-			matches, fields, hasNext = matches[:count], fields[:count], true
+			p.matches, p.fields, p.hasNext = p.matches[:count], p.fields[:count], true
 		}
 	}
-	page.Total = found.Total
-	if q.Total == "" && q.Cursor == "" && !hasNext {
-		page.Total = len(matches)
+	if q.Total == "" && q.Cursor == "" && !p.hasNext { // the whole result is this page: its size is the total
+		p.total = len(p.matches)
 	}
-	if len(matches) > 0 && hasNext {
-		page.Next = linkParams(q, count, newCursor(keys, matches[len(matches)-1], fields[len(fields)-1], false).encode())
+	return p, nil
+}
+
+// links returns the parameters of the next and previous pages (nil when none).
+func (p pageResult) links(q *fhirsearch.Query, keys []store.SortKey, count int) (next, prev url.Values) {
+	if len(p.matches) == 0 {
+		return nil, nil
 	}
-	if len(matches) > 0 && hasPrev {
-		page.Prev = linkParams(q, count, newCursor(keys, matches[0], fields[0], true).encode())
+	if p.hasNext {
+		last := len(p.matches) - 1
+		next = linkParams(q, count, newCursor(keys, p.matches[last], p.fields[last], false).encode())
 	}
-	included, issues, err := s.include(ctx, q, matches, fields)
-	if err != nil {
-		return rest.SearchPage{}, err
+	if p.hasPrev {
+		prev = linkParams(q, count, newCursor(keys, p.matches[0], p.fields[0], true).encode())
 	}
-	page.Included, page.Issues = included, append(page.Issues, issues...)
-	if page.Matches, err = s.summarize(matches, q); err != nil {
-		return rest.SearchPage{}, err
-	}
-	return page, nil
+	return next, prev
 }
 
 // matchFields are the index fields a page's matches must come with: their sort values (for the cursors) and

@@ -39,87 +39,110 @@ func (s *Searcher) SearchTypes(ctx context.Context, types []string, params url.V
 		return v
 	}
 	page := rest.SearchPage{Total: -1, Self: withTypes(linkParams(q0, count, q0.Cursor)), Issues: q0.Issues}
+	conds, err := s.typeConds(ctx, qs, types, restrict)
+	if err != nil {
+		return rest.SearchPage{}, err
+	}
+	if q0.Summary == "count" || count == 0 {
+		page.Total, err = s.countTypes(ctx, types, conds)
+		return page, err
+	}
+	keys := sortKeys(q0)
+	p, err := s.pageTypes(ctx, qs, types, conds, keys, count)
+	if err != nil {
+		return rest.SearchPage{}, err
+	}
+	page.Total = p.total
+	next, prev := p.links(q0, keys, count)
+	page.Next, page.Prev = withTypes(next), withTypes(prev)
+	return s.finishTypes(ctx, qs, types, p, page)
+}
+
+// typeConds are the conditions of each type's criteria and restrictions.
+func (s *Searcher) typeConds(ctx context.Context, qs map[string]*fhirsearch.Query, types []string, restrict map[string][]store.Cond) (map[string][]store.Cond, error) {
 	pl := &planner{s: s, ctx: ctx, now: s.opts.Clock()}
 	conds := map[string][]store.Cond{}
 	for _, t := range types {
 		c, err := pl.conds(qs[t].Criteria)
 		if err != nil {
-			return rest.SearchPage{}, err
+			return nil, err
 		}
 		conds[t] = append(c, restrict[t]...)
 	}
-	countTotal := q0.Total == "accurate" || q0.Total == "estimate" || q0.Summary == "count" || count == 0
-	if q0.Summary == "count" || count == 0 {
-		page.Total = 0
-		for _, t := range types {
-			found, err := s.find(ctx, t, store.Query{Conds: conds[t], CountOnly: true})
-			if err != nil {
-				return rest.SearchPage{}, err
-			}
-			page.Total += found.Total
+	return conds, nil
+}
+
+// countTypes is the total of matches over the types.
+func (s *Searcher) countTypes(ctx context.Context, types []string, conds map[string][]store.Cond) (int, error) {
+	total := 0
+	for _, t := range types {
+		found, err := s.find(ctx, t, store.Query{Conds: conds[t], CountOnly: true})
+		if err != nil {
+			return 0, err
 		}
-		return page, nil
+		total += found.Total
 	}
-	keys := sortKeys(q0)
+	return total, nil
+}
+
+// pageTypes reads, from each type, the page the cursor selects in that type's order, merges them into the order
+// over all types and keeps count of them (the first after the cursor, or the last before it).
+func (s *Searcher) pageTypes(ctx context.Context, qs map[string]*fhirsearch.Query, types []string, conds map[string][]store.Cond, keys []store.SortKey, count int) (pageResult, error) {
+	q0 := qs[types[0]]
 	var cur cursor
 	var pos *store.Position
 	if q0.Cursor != "" {
+		var err error
 		if cur, pos, err = decodeCursor(q0.Cursor, keys); err != nil {
-			return rest.SearchPage{}, err
+			return pageResult{}, err
 		}
 	}
+	countTotal := q0.Total == "accurate" || q0.Total == "estimate"
 	var items []item
-	total := 0
+	p := pageResult{hasPrev: q0.Cursor != "" && !cur.Before, hasNext: cur.Before}
 	for _, t := range types {
 		sq := store.Query{Conds: conds[t], Sort: keys, Count: count + 1, Fields: s.matchFields(qs[t], keys), CountTotal: countTotal}
-		if pos != nil {
-			p := typePosition(keys, t, cur, pos)
-			if cur.Before {
-				sq.Before = p
-			} else {
-				sq.After = p
-			}
+		if pos != nil && cur.Before {
+			sq.Before = typePosition(keys, t, cur, pos)
+		} else if pos != nil {
+			sq.After = typePosition(keys, t, cur, pos)
 		}
 		found, err := s.find(ctx, t, sq)
 		if err != nil {
-			return rest.SearchPage{}, err
+			return pageResult{}, err
 		}
-		total += found.Total
+		p.total += found.Total
 		for i, r := range found.Resources {
 			items = append(items, item{r: r, fields: found.Fields[i]})
 		}
 	}
 	slices.SortStableFunc(items, func(a, b item) int { return compareItems(keys, a, b) })
-	hasPrev, hasNext := q0.Cursor != "" && !cur.Before, cur.Before
 	switch {
 	case cur.Before && len(items) > count:
-		items, hasPrev = items[len(items)-count:], true
+		items, p.hasPrev = items[len(items)-count:], true
 	case len(items) > count:
-		items, hasNext = items[:count], true
+		items, p.hasNext = items[:count], true
 	}
-	if countTotal {
-		page.Total = total
-	} else if q0.Total == "" && q0.Cursor == "" && !hasNext {
-		page.Total = len(items)
+	if !countTotal {
+		p.total = -1
+		if q0.Total == "" && q0.Cursor == "" && !p.hasNext {
+			p.total = len(items)
+		}
 	}
-	if len(items) > 0 && hasNext {
-		last := items[len(items)-1]
-		page.Next = withTypes(linkParams(q0, count, typedCursor(keys, last, false).encode()))
+	for _, it := range items {
+		p.matches, p.fields = append(p.matches, it.r), append(p.fields, it.fields)
 	}
-	if len(items) > 0 && hasPrev {
-		page.Prev = withTypes(linkParams(q0, count, typedCursor(keys, items[0], true).encode()))
-	}
-	return s.finishTypes(ctx, qs, types, items, page)
+	return p, nil
 }
 
 // finishTypes adds the included resources of each type's matches and applies _summary and _elements.
-func (s *Searcher) finishTypes(ctx context.Context, qs map[string]*fhirsearch.Query, types []string, items []item, page rest.SearchPage) (rest.SearchPage, error) {
+func (s *Searcher) finishTypes(ctx context.Context, qs map[string]*fhirsearch.Query, types []string, p pageResult, page rest.SearchPage) (rest.SearchPage, error) {
 	for _, t := range types {
 		var matches []fhir.Resource
 		var fields []map[string]any
-		for _, it := range items {
-			if it.r.Type == t {
-				matches, fields = append(matches, it.r), append(fields, it.fields)
+		for i, r := range p.matches {
+			if r.Type == t {
+				matches, fields = append(matches, r), append(fields, p.fields[i])
 			}
 		}
 		included, issues, err := s.include(ctx, qs[t], matches, fields)
@@ -128,8 +151,8 @@ func (s *Searcher) finishTypes(ctx context.Context, qs map[string]*fhirsearch.Qu
 		}
 		page.Included, page.Issues = append(page.Included, included...), append(page.Issues, issues...)
 	}
-	for _, it := range items {
-		m, err := s.summarize([]fhir.Resource{it.r}, qs[it.r.Type])
+	for _, r := range p.matches {
+		m, err := s.summarize([]fhir.Resource{r}, qs[r.Type])
 		if err != nil {
 			return rest.SearchPage{}, err
 		}
@@ -195,13 +218,6 @@ func typePosition(keys []store.SortKey, t string, c cursor, pos *store.Position)
 		p.ID = idFirst
 	}
 	return p
-}
-
-// typedCursor is the cursor of an item of a search of several types: its position and its type.
-func typedCursor(keys []store.SortKey, it item, before bool) cursor {
-	c := newCursor(keys, it.r, it.fields, before)
-	c.Type = it.r.Type
-	return c
 }
 
 // compareItems orders items as the store orders one type (an absent value first, ascending), then by type and
