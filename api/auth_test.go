@@ -437,3 +437,30 @@ func TestAuth_Analyst_LedgerViewsNotClinicalResources(t *testing.T) {
 		}
 	}
 }
+
+// TestOrg_ChainAndReverseChain_DecideOnlyOnWhatTheClientSees checks that a chained or reverse-chained search does
+// not let a client learn about resources it may not see: their content must not decide whether a visible
+// resource matches. The administrator, who sees everything, shows that the same searches do match.
+func TestOrg_ChainAndReverseChain_DecideOnlyOnWhatTheClientSees(t *testing.T) {
+	s := startSecured(t)
+	f := newOrgFixture(t, s)
+	for _, tc := range []struct {
+		name, path string
+		admin      []string // what the administrator finds
+		rj1        []string // what RJ1's provider system finds
+	}{
+		// Task a (visible to RJ1) is for Patient p1, whom RJ1 may not see: p1's practice must not decide.
+		{"chain into an invisible patient", "/Task?patient:Patient.general-practitioner=Organization/org-g85001", []string{f.a}, nil},
+		// Task c (invisible to RJ1) is owned by org-g85001: its status must not make the Organization match.
+		{"reverse chain over invisible tasks", "/Organization?_has:Task:owner:status=requested", []string{"org-g85001"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, ids := bundleIDs(t, s.as(t, adminOps, "GET", tc.path, nil)); !sameSet(ids, tc.admin) {
+				t.Fatalf("administrator: %v, want %v (the search must match something for the test to mean anything)", ids, tc.admin)
+			}
+			if total, ids := bundleIDs(t, s.as(t, provRJ1, "GET", tc.path, nil)); total != len(tc.rj1) || !sameSet(ids, tc.rj1) {
+				t.Errorf("RJ1: total %d, %v; want %v", total, ids, tc.rj1)
+			}
+		})
+	}
+}

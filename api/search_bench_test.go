@@ -30,6 +30,9 @@ func (c *queryCounter) observe(cmd mongo.Command) {
 	if cmd.Name != "find" && cmd.Name != "aggregate" && cmd.Name != "count" {
 		return
 	}
+	if slices.Contains(cmd.Fields, "obligation_state") { // the ledger's background sweep, not the searches
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.queries++
@@ -60,8 +63,9 @@ const (
 	benchTasks = 10000
 )
 
-// loadBenchTasks writes 60 Organizations and 10,000 Tasks straight to the store: owners skewed as in a real
-// region (a few trusts own most Tasks), statuses mostly completed, authoredOn over 2025.
+// loadBenchTasks writes 60 Organizations and 10,000 Tasks straight to the store (with the embedded database's
+// _id index, as accord serve keeps it): owners skewed as in a real region (a few trusts own most Tasks), statuses
+// mostly completed, authoredOn over 2025.
 func loadBenchTasks(b *testing.B, s *apitest.Server) {
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(7, 8))
@@ -79,6 +83,11 @@ func loadBenchTasks(b *testing.B, s *apitest.Server) {
 	statuses := []string{"requested", "requested", "accepted", "in-progress", "completed", "completed", "completed", "completed", "cancelled", "rejected"}
 	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range benchTasks {
+		if i == 1 { // the Task collections exist: give them the _id index that accord serve maintains
+			if err := s.DB.IndexIDs(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
 		obj, err := fhir.DecodeObject([]byte(benchTask(fmt.Sprintf("task-%05d", i))), fhir.MaxDepth)
 		if err != nil {
 			b.Fatal(err)

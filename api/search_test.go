@@ -373,6 +373,9 @@ func TestSearch_ResultParameters(t *testing.T) {
 	if count.total == nil || *count.total != 2 || len(count.matches) != 0 {
 		t.Errorf("_summary=count: total %v, %d matches; want 2 and none", count.total, len(count.matches))
 	}
+	if self := parseSearchSet(t, s.Do(t, http.MethodGet, "/Task?_count=5000", nil)).links["self"]; !strings.Contains(self, "_count=1000") {
+		t.Errorf("_count beyond the maximum: self link %s, want _count=1000", self)
+	}
 	zero := parseSearchSet(t, s.Do(t, http.MethodGet, "/Task?_count=0", nil))
 	if zero.total == nil || *zero.total != 4 || len(zero.matches) != 0 {
 		t.Errorf("_count=0: total %v, %d matches; want 4 and none", zero.total, len(zero.matches))

@@ -22,6 +22,6 @@ func searchParameters() (*fhirsearch.Registry, error) {
 // searchOptions are the searcher's options under cfg.
 func searchOptions(cfg config.Config) search.Options {
 	o := search.DefaultOptions()
-	o.BaseURL = cfg.BaseURL
+	o.BaseURL, o.MaxCount = cfg.BaseURL, cfg.SearchMaxCount
 	return o
 }

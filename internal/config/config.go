@@ -61,6 +61,9 @@ type Config struct {
 	// RateLimit is the requests per second each client may make, in bursts of twice that (ACCORD_RATE_LIMIT,
 	// -rate-limit); 0 turns the limit off.
 	RateLimit float64
+	// SearchMaxCount is the largest page a search returns: a larger _count is lowered to it
+	// (ACCORD_SEARCH_MAX_COUNT, -search-max-count; 1 to 10000).
+	SearchMaxCount int
 	// TLSCertFile and TLSKeyFile name the PEM certificate chain and key to serve HTTPS directly
 	// (ACCORD_TLS_CERT_FILE, ACCORD_TLS_KEY_FILE); both or neither.
 	TLSCertFile, TLSKeyFile string
@@ -82,6 +85,7 @@ func Default() Config {
 		LogLevel:        "info",
 		Auth:            "on",
 		RateLimit:       50,
+		SearchMaxCount:  1000,
 	}
 }
 
@@ -109,6 +113,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	str(&c.TLSCertFile, "ACCORD_TLS_CERT_FILE")
 	str(&c.TLSKeyFile, "ACCORD_TLS_KEY_FILE")
 	rateLimit := getenv("ACCORD_RATE_LIMIT")
+	searchMax := getenv("ACCORD_SEARCH_MAX_COUNT")
 	maxBody := getenv("ACCORD_MAX_BODY")
 	shutdown, recover := getenv("ACCORD_SHUTDOWN_TIMEOUT"), getenv("ACCORD_RECOVER_INTERVAL")
 	sweep := getenv("ACCORD_SWEEP_INTERVAL")
@@ -136,6 +141,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	fs.StringVar(&c.TokenKeyFile, "token-key-file", c.TokenKeyFile, "PEM file of the token signing keys, current last (ACCORD_TOKEN_KEY_FILE)")
 	fs.StringVar(&c.PseudonymKeyFile, "pseudonym-key-file", c.PseudonymKeyFile, "file of the pseudonymisation secret (ACCORD_PSEUDONYM_KEY_FILE)")
 	fs.StringVar(&rateLimit, "rate-limit", rateLimit, "requests per second per client, 0 for no limit (ACCORD_RATE_LIMIT)")
+	fs.StringVar(&searchMax, "search-max-count", searchMax, "largest page of a search (ACCORD_SEARCH_MAX_COUNT)")
 	fs.StringVar(&c.TLSCertFile, "tls-cert-file", c.TLSCertFile, "PEM certificate chain to serve HTTPS (ACCORD_TLS_CERT_FILE)")
 	fs.StringVar(&c.TLSKeyFile, "tls-key-file", c.TLSKeyFile, "PEM private key to serve HTTPS (ACCORD_TLS_KEY_FILE)")
 	if err := fs.Parse(args); err != nil {
@@ -171,6 +177,13 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 		}
 		c.RateLimit = v
 	}
+	if searchMax != "" {
+		n, err := strconv.Atoi(searchMax)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("ACCORD_SEARCH_MAX_COUNT: %q is not a whole number", searchMax))
+		}
+		c.SearchMaxCount = n
+	}
 	if err := c.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -191,6 +204,9 @@ func (c Config) Validate() error {
 	}
 	if c.Database == "" || strings.ContainsAny(c.Database, "/\\. \"$") {
 		errs = append(errs, fmt.Errorf("ACCORD_DB: %q is not a valid database name", c.Database))
+	}
+	if c.SearchMaxCount < 1 || c.SearchMaxCount > 10000 {
+		errs = append(errs, fmt.Errorf("ACCORD_SEARCH_MAX_COUNT: %d is not from 1 to 10000", c.SearchMaxCount))
 	}
 	if c.MaxBody < 1024 {
 		errs = append(errs, fmt.Errorf("ACCORD_MAX_BODY: %d bytes is too small (at least 1KB)", c.MaxBody))

@@ -32,6 +32,7 @@ func TestLoad(t *testing.T) {
 			}},
 		{"flags win over environment", map[string]string{"ACCORD_ADDR": "0.0.0.0:9000"}, []string{"-addr", "127.0.0.1:0", "-data-dir", "/tmp/x", "-max-body", "512KB"},
 			func(c *Config) { c.Addr, c.DataDir, c.MaxBody = "127.0.0.1:0", "/tmp/x", 512<<10 }},
+		{"search page limit", map[string]string{"ACCORD_SEARCH_MAX_COUNT": "200"}, nil, func(c *Config) { c.SearchMaxCount = 200 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := Load(tc.args, env(tc.env), io.Discard)
@@ -51,13 +52,13 @@ func TestLoad_Invalid_NamesEachProblem(t *testing.T) {
 	_, err := Load([]string{"extra"}, env(map[string]string{
 		"ACCORD_ADDR": "nonsense", "ACCORD_MAX_BODY": "lots", "MONGODB_URI": "postgres://x", "ACCORD_DB": "a.b",
 		"ACCORD_LOG_LEVEL": "loud", "ACCORD_BASE_URL": "ftp://x", "ACCORD_SHUTDOWN_TIMEOUT": "-1s",
-		"ACCORD_AUTH": "maybe", "ACCORD_RATE_LIMIT": "fast", "ACCORD_TLS_CERT_FILE": "cert.pem",
+		"ACCORD_AUTH": "maybe", "ACCORD_RATE_LIMIT": "fast", "ACCORD_TLS_CERT_FILE": "cert.pem", "ACCORD_SEARCH_MAX_COUNT": "0",
 	}), io.Discard)
 	if err == nil {
 		t.Fatal("Load accepted an invalid configuration")
 	}
 	for _, want := range []string{"unexpected arguments: extra", "ACCORD_ADDR", "ACCORD_MAX_BODY", "MONGODB_URI", "ACCORD_DB", "ACCORD_LOG_LEVEL", "ACCORD_BASE_URL", "ACCORD_SHUTDOWN_TIMEOUT",
-		"ACCORD_AUTH", "ACCORD_RATE_LIMIT", "ACCORD_TLS_KEY_FILE"} {
+		"ACCORD_AUTH", "ACCORD_RATE_LIMIT", "ACCORD_TLS_KEY_FILE", "ACCORD_SEARCH_MAX_COUNT"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s:\n%v", want, err)
 		}

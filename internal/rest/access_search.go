@@ -22,7 +22,7 @@ func (s *Service) searchAs(ctx context.Context, typ string, params url.Values) (
 	if err != nil {
 		return SearchPage{}, err
 	}
-	page, err := s.search.Search(ctx, typ, params, vis.Conds(typ))
+	page, err := s.search.Search(store.WithRestriction(ctx, vis.Conds), typ, params, nil)
 	if err != nil {
 		return page, err
 	}

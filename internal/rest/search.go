@@ -44,7 +44,6 @@ func (s *Service) SearchSystem(ctx context.Context, params url.Values) (SearchPa
 	if !ok {
 		return SearchPage{}, fhir.Errorf(fhir.IssueNotSupported, "_type", "searching several types at once is not supported")
 	}
-	restrict := make(map[string][]store.Cond, len(types))
 	var p auth.Principal
 	var vis *auth.Visibility
 	for _, t := range types {
@@ -57,9 +56,8 @@ func (s *Service) SearchSystem(ctx context.Context, params url.Values) (SearchPa
 				return SearchPage{}, err
 			}
 		}
-		restrict[t] = vis.Conds(t)
 	}
-	page, err := ss.SearchTypes(ctx, types, params, restrict)
+	page, err := ss.SearchTypes(store.WithRestriction(ctx, vis.Conds), types, params, nil)
 	if err != nil {
 		return page, err
 	}

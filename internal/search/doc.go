@@ -32,5 +32,29 @@
 // by start, and sp_<code>:end holds the ends. Numbers and quantities use the same fixed-width technique, so that
 // an implicit range (100 is [99.5, 100.5)) and a unit are met by one value.
 //
+// # Queries
+//
+// A search makes one find (and one count with _total=accurate or estimate), one more per chain level and target
+// type and per reverse chain (which return at most Options.MaxChainMatches ids each, or fail with too-costly),
+// and one per included type and per _revinclude in each include round. None grows with the collection. Pages are
+// keyset-paged: the _cursor of a link holds the sort values and id of the page's last (or first) resource, so
+// that resources added or removed elsewhere in the order neither shift nor repeat later pages. Without _sort the
+// order is _lastUpdated ascending; ties are broken by id.
+//
+// # Choices and limits
+//
+//   - Dates and date-times without a time zone are read as UTC; instants are keyed to the millisecond.
+//   - Numbers and quantities are keyed with 9 decimals within ±10^18; ap is ±10%; sa and eb on numbers are gt
+//     and lt. Quantities match by unit as written (system|code, or code or unit text): no UCUM conversion.
+//   - A token on a code element has no system (R4's implied system of its binding is not looked up), so
+//     status=requested and status=|requested match, a system|requested does not.
+//   - :in, :not-in, :below and :above on tokens (terminology) and references are refused (not-supported);
+//     _text, _content, _query, _filter, _list and near too.
+//   - Chains and _has look at the referenced resources without the caller's organisation scoping (which applies
+//     to the searched type and to included resources).
+//   - _summary and _elements apply to the matches, not to included resources. The total is given without
+//     _total only when the whole result is the first page; estimate counts as accurate does.
+//   - A search of several types (Searcher.SearchTypes) takes only parameters common to all of them.
+//
 // See https://hl7.org/fhir/R4/search.html.
 package search

@@ -86,37 +86,9 @@ func (s *Searcher) include(ctx context.Context, q *fhirsearch.Query, matches []f
 // round adds the resources that frontier includes and revincludes; it returns them, with the fields the next
 // round needs.
 func (in *includer) round(frontier []fhir.Resource, fields []map[string]any, iterating bool) ([]fhir.Resource, []map[string]any, error) {
-	wanted := map[string][]any{} // type → ids
-	for i, r := range frontier {
-		for _, inc := range in.q.Includes {
-			if iterating && !inc.Iterate {
-				continue
-			}
-			for _, p := range in.s.includeParams(r.Type, inc) {
-				for _, ref := range stringsOf(fields[i][field(p.Code, "")]) {
-					typ, id, ok := strings.Cut(ref, "/")
-					if !ok || !fhir.IsResourceType(typ) || !fhir.ValidID(id) || (inc.Target != "" && typ != inc.Target) || in.have[ref] {
-						continue
-					}
-					in.have[ref] = true
-					wanted[typ] = append(wanted[typ], id)
-				}
-			}
-		}
-	}
-	var next []fhir.Resource
-	var nextFields []map[string]any
-	types := make([]string, 0, len(wanted))
-	for t := range wanted {
-		types = append(types, t)
-	}
-	slices.Sort(types)
-	for _, typ := range types {
-		page, err := in.fetch(typ, store.Cond{Field: "_id", Op: store.OpEq, Values: wanted[typ]})
-		if err != nil {
-			return nil, nil, err
-		}
-		next, nextFields = append(next, page.Resources...), append(nextFields, page.Fields...)
+	next, nextFields, err := in.forward(frontier, fields, iterating)
+	if err != nil {
+		return nil, nil, err
 	}
 	for _, inc := range in.q.RevIncludes {
 		if iterating && !inc.Iterate {
@@ -142,6 +114,43 @@ func (in *includer) round(frontier []fhir.Resource, fields []map[string]any, ite
 		next, nextFields, in.full = next[:room], nextFields[:room], true
 	}
 	in.included = append(in.included, next...)
+	return next, nextFields, nil
+}
+
+// forward reads the resources that the frontier's references name (_include): one query per type.
+func (in *includer) forward(frontier []fhir.Resource, fields []map[string]any, iterating bool) ([]fhir.Resource, []map[string]any, error) {
+	wanted := map[string][]any{} // type → ids
+	for i, r := range frontier {
+		for _, inc := range in.q.Includes {
+			if iterating && !inc.Iterate {
+				continue
+			}
+			for _, p := range in.s.includeParams(r.Type, inc) {
+				for _, ref := range stringsOf(fields[i][field(p.Code, "")]) {
+					typ, id, ok := strings.Cut(ref, "/")
+					if !ok || !fhir.IsResourceType(typ) || !fhir.ValidID(id) || (inc.Target != "" && typ != inc.Target) || in.have[ref] {
+						continue
+					}
+					in.have[ref] = true
+					wanted[typ] = append(wanted[typ], id)
+				}
+			}
+		}
+	}
+	types := make([]string, 0, len(wanted))
+	for t := range wanted {
+		types = append(types, t)
+	}
+	slices.Sort(types)
+	var next []fhir.Resource
+	var nextFields []map[string]any
+	for _, typ := range types {
+		page, err := in.fetch(typ, store.Cond{Field: "_id", Op: store.OpEq, Values: wanted[typ]})
+		if err != nil {
+			return nil, nil, err
+		}
+		next, nextFields = append(next, page.Resources...), append(nextFields, page.Fields...)
+	}
 	return next, nextFields, nil
 }
 

@@ -94,7 +94,12 @@ func (s *Searcher) parse(ctx context.Context, typ string, params url.Values, str
 	return s.reg.Parse(typ, params, fhirsearch.ParseOptions{Strict: strict || strictHandling(ctx), BaseURL: s.opts.BaseURL})
 }
 
+// find runs one store query; the caller's restriction (store.WithRestriction) applies to every query a search
+// makes, chains, reverse chains and includes included, so that what the caller may not see decides nothing.
 func (s *Searcher) find(ctx context.Context, typ string, q store.Query) (store.FindPage, error) {
+	if r := store.RestrictionFrom(ctx); r != nil {
+		q.Conds = append(q.Conds[:len(q.Conds):len(q.Conds)], r(typ)...)
+	}
 	return s.store.Find(ctx, typ, q)
 }
 

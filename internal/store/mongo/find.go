@@ -16,18 +16,9 @@ import (
 // Find returns the current, not deleted resources of typ that match q: one find command, and one count command
 // when q asks for the total.
 func (s *Store) Find(ctx context.Context, typ string, q store.Query) (store.FindPage, error) {
-	filter := bson.D{{Key: "deleted", Value: false}}
-	// Each condition is its own document under $and: two conditions on one field, or two $or, would otherwise
-	// be duplicate keys of one document.
-	and := bson.A{}
-	for _, c := range q.Conds {
-		and = append(and, condFilter(c))
-	}
+	filter := queryFilter(q.Conds)
 	coll := s.current(typ)
 	page := store.FindPage{Total: -1}
-	if len(and) > 0 {
-		filter = append(filter, bson.E{Key: "$and", Value: and})
-	}
 	if q.CountTotal || q.CountOnly {
 		n, err := coll.CountDocuments(ctx, filter)
 		if err != nil {
@@ -38,10 +29,10 @@ func (s *Store) Find(ctx context.Context, typ string, q store.Query) (store.Find
 	if q.CountOnly {
 		return page, nil
 	}
-	keys := sortKeys(q.Sort)
-	pos, backward := q.After, false
-	if q.Before != nil {
-		pos, backward = q.Before, true
+	keys, backward := sortKeys(q.Sort), q.Before != nil
+	pos := q.After
+	if backward { // the page before pos is the page after it in the reverse order, reversed
+		pos = q.Before
 		for i := range keys {
 			keys[i].Descending = !keys[i].Descending
 		}
@@ -53,6 +44,31 @@ func (s *Store) Find(ctx context.Context, typ string, q store.Query) (store.Find
 		}
 		filter = bson.D{{Key: "$and", Value: bson.A{filter, after}}}
 	}
+	if err := s.findInto(ctx, typ, filter, findOptions(q, keys), q.Fields, &page); err != nil {
+		return page, err
+	}
+	if backward {
+		slices.Reverse(page.Resources)
+		slices.Reverse(page.Fields)
+	}
+	return page, nil
+}
+
+// queryFilter is the filter of the current, not deleted resources meeting every condition. Each condition is its
+// own document under $and: two conditions on one field, or two $or, would otherwise be duplicate keys.
+func queryFilter(conds []store.Cond) bson.D {
+	filter := bson.D{{Key: "deleted", Value: false}}
+	and := bson.A{}
+	for _, c := range conds {
+		and = append(and, condFilter(c))
+	}
+	if len(and) > 0 {
+		filter = append(filter, bson.E{Key: "$and", Value: and})
+	}
+	return filter
+}
+
+func findOptions(q store.Query, keys []store.SortKey) *options.FindOptionsBuilder {
 	sort := bson.D{}
 	for _, k := range keys {
 		sort = append(sort, bson.E{Key: k.Field, Value: map[bool]int{false: 1, true: -1}[k.Descending]})
@@ -64,29 +80,30 @@ func (s *Store) Find(ctx context.Context, typ string, q store.Query) (store.Find
 	if q.Offset > 0 {
 		opts.SetSkip(int64(q.Offset))
 	}
-	cur, err := coll.Find(ctx, filter, opts)
+	return opts
+}
+
+// findInto runs the find and appends the resources (and their asked fields) to page.
+func (s *Store) findInto(ctx context.Context, typ string, filter bson.D, opts *options.FindOptionsBuilder, fields []string, page *store.FindPage) error {
+	cur, err := s.current(typ).Find(ctx, filter, opts)
 	if err != nil {
-		return page, fmt.Errorf("find %s: %w", typ, err)
+		return fmt.Errorf("find %s: %w", typ, err)
 	}
 	defer cur.Close(ctx)
 	for cur.Next(ctx) {
 		var d currentDoc
 		if err := cur.Decode(&d); err != nil {
-			return page, fmt.Errorf("find %s: %w", typ, err)
+			return fmt.Errorf("find %s: %w", typ, err)
 		}
 		page.Resources = append(page.Resources, d.resource(typ))
-		if q.Fields != nil {
-			page.Fields = append(page.Fields, fieldValues(cur.Current, q.Fields))
+		if fields != nil {
+			page.Fields = append(page.Fields, fieldValues(cur.Current, fields))
 		}
 	}
 	if err := cur.Err(); err != nil {
-		return page, fmt.Errorf("find %s: %w", typ, err)
+		return fmt.Errorf("find %s: %w", typ, err)
 	}
-	if backward {
-		slices.Reverse(page.Resources)
-		slices.Reverse(page.Fields)
-	}
-	return page, nil
+	return nil
 }
 
 // sortKeys returns the query's keys followed by _id (unless they hold it), in the direction of the first key.
