@@ -120,7 +120,7 @@ func Start(t testing.TB, opts ...Options) *Server {
 	if err != nil {
 		t.Fatalf("search parameters: %v", err)
 	}
-	so.SingleWriter, so.Indexer, so.Logger = true, store.Indexers{search.NewIndexer(searchParams, quiet), scoping, ledger.Indexer{}}, quiet
+	so.SingleWriter, so.QueryIndexes, so.Indexer, so.Logger = true, false, store.Indexers{search.NewIndexer(searchParams, quiet), scoping, ledger.Indexer{}}, quiet
 	if o.Clock != nil {
 		so.Clock = o.Clock
 	}

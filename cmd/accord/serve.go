@@ -58,6 +58,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	storeOpts := mongo.DefaultOptions()
 	storeOpts.Database, storeOpts.SingleWriter, storeOpts.Logger = cfg.Database, cfg.MongoURI == "", log
+	storeOpts.QueryIndexes = cfg.MongoURI != "" // the embedded database answers queries without them
 	scoping := auth.NewIndexer()
 	searchParams, err := searchParameters()
 	if err != nil {

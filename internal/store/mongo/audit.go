@@ -46,7 +46,7 @@ type auditDoc struct {
 // NewAudit returns the audit trail of the store's database, creating its indexes.
 func NewAudit(ctx context.Context, s *Store) (*Audit, error) {
 	a := &Audit{coll: s.db.Collection("audit")}
-	err := ensureIndexes(ctx, a.coll, []mongo.IndexModel{
+	err := s.ensureIndexes(ctx, a.coll, []mongo.IndexModel{
 		{Keys: bson.D{{Key: "ts", Value: -1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("by_time")},
 		{Keys: bson.D{{Key: "agents", Value: 1}, {Key: "ts", Value: -1}}, Options: options.Index().SetName("by_agent")},
 		{Keys: bson.D{{Key: "entities", Value: 1}, {Key: "ts", Value: -1}}, Options: options.Index().SetName("by_entity")},

@@ -43,7 +43,7 @@ const hintEvery = 64
 func NewLedger(ctx context.Context, st *Store) (*Ledger, error) {
 	l := newLedger(st.db)
 	l.s = st
-	if err := l.ensureIndexes(ctx); err != nil {
+	if err := l.ensureLedgerIndexes(ctx); err != nil {
 		return nil, err
 	}
 	return l, nil
@@ -72,9 +72,9 @@ func newLedger(db *mongo.Database) *Ledger {
 	}
 }
 
-func (l *Ledger) ensureIndexes(ctx context.Context) error {
+func (l *Ledger) ensureLedgerIndexes(ctx context.Context) error {
 	name := func(n string) *options.IndexOptionsBuilder { return options.Index().SetName(n) }
-	if err := ensureIndexes(ctx, l.entries, []mongo.IndexModel{
+	if err := l.s.ensureIndexes(ctx, l.entries, []mongo.IndexModel{
 		{Keys: bson.D{{Key: "key", Value: 1}}, Options: name("by_key").SetUnique(true)},
 		{Keys: bson.D{{Key: "time", Value: 1}}, Options: name("by_time")},
 		{Keys: bson.D{{Key: "clause", Value: 1}, {Key: "time", Value: 1}}, Options: name("by_clause_time")},
@@ -83,14 +83,14 @@ func (l *Ledger) ensureIndexes(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	if err := ensureIndexes(ctx, l.early, []mongo.IndexModel{
+	if err := l.s.ensureIndexes(ctx, l.early, []mongo.IndexModel{
 		{Keys: bson.D{{Key: "obligation", Value: 1}}, Options: name("by_obligation")},
 		{Keys: bson.D{{Key: "time", Value: 1}}, Options: name("by_time")},
 	}); err != nil {
 		return err
 	}
 	// The sweeper's and the pending actions' queries on the obligation Tasks (sparse: other Tasks lack the fields).
-	return ensureIndexes(ctx, l.s.current("Task"), []mongo.IndexModel{
+	return l.s.ensureIndexes(ctx, l.s.current("Task"), []mongo.IndexModel{
 		{Keys: bson.D{{Key: ledger.FieldState, Value: 1}, {Key: ledger.FieldDue, Value: 1}}, Options: name("by_obligation_due").SetSparse(true)},
 		{Keys: bson.D{{Key: ledger.FieldOwner, Value: 1}, {Key: ledger.FieldState, Value: 1}}, Options: name("by_obligation_owner").SetSparse(true)},
 	})

@@ -38,13 +38,13 @@ func (s *Store) ensureSearchIndexes(ctx context.Context, typ string) error {
 	}
 	coll := s.current(typ)
 	models := []mongo.IndexModel{{Keys: bson.D{{Key: "ts", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("by_ts")}}
-	if err := ensureIndexes(ctx, coll, models); err != nil {
+	if err := s.ensureIndexes(ctx, coll, models); err != nil {
 		return err
 	}
 	if !s.searchIx.noWildcard.Load() {
 		wildcard := mongo.IndexModel{Keys: bson.D{{Key: "$**", Value: 1}},
 			Options: options.Index().SetName("search").SetWildcardProjection(bson.D{{Key: "raw", Value: 0}, {Key: "vid", Value: 0}})}
-		err := ensureIndexes(ctx, coll, []mongo.IndexModel{wildcard})
+		err := s.ensureIndexes(ctx, coll, []mongo.IndexModel{wildcard})
 		switch {
 		case err == nil:
 		case wildcardUnsupported(err):

@@ -28,6 +28,10 @@ type Options struct {
 	// which is the only filter FerretDB's SQLite backend can use without scanning. With false, every replacement
 	// carries a version condition so that it is monotonic across processes.
 	SingleWriter bool
+	// QueryIndexes creates the indexes that serve queries (time order, search fields, ledger lookups). FerretDB's
+	// SQLite backend (the embedded database) uses no index but _id's for its queries, so there they would only
+	// slow every write: the embedded default turns this off. Unique indexes, which enforce rules, are always made.
+	QueryIndexes bool
 	// Indexer computes the search index fields; nil stores none.
 	Indexer store.Indexer
 	// Clock gives the time of writes.
@@ -50,6 +54,7 @@ type Options struct {
 func DefaultOptions() Options {
 	return Options{
 		Database:     "accord",
+		QueryIndexes: true,
 		Clock:        time.Now,
 		PendingLease: 30 * time.Second,
 		RepairMargin: 2 * time.Minute,
@@ -100,7 +105,7 @@ func Open(ctx context.Context, uri string, opts Options) (*Store, error) {
 		_ = client.Disconnect(context.Background())
 		return nil, err
 	}
-	if err := s.ensureIndexes(ctx); err != nil {
+	if err := s.ensureStoreIndexes(ctx); err != nil {
 		_ = client.Disconnect(context.Background())
 		return nil, err
 	}
@@ -140,22 +145,26 @@ func (s *Store) Ping(ctx context.Context) error {
 // Database returns the database, for other internal/store adapters (ledger, audit) that share the connection.
 func (s *Store) Database() *mongo.Database { return s.db }
 
-func (s *Store) ensureIndexes(ctx context.Context) error {
+func (s *Store) ensureStoreIndexes(ctx context.Context) error {
 	versions := []mongo.IndexModel{
 		{Keys: bson.D{{Key: "ts", Value: -1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("by_time")},
 		{Keys: bson.D{{Key: "type", Value: 1}, {Key: "ts", Value: -1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("by_type_time")},
 		{Keys: bson.D{{Key: "type", Value: 1}, {Key: "rid", Value: 1}, {Key: "vid", Value: -1}}, Options: options.Index().SetName("by_resource").SetUnique(true)},
 		{Keys: bson.D{{Key: "txn", Value: 1}}, Options: options.Index().SetName("by_txn")},
 	}
-	if err := ensureIndexes(ctx, s.versions, versions); err != nil {
+	if err := s.ensureIndexes(ctx, s.versions, versions); err != nil {
 		return err
 	}
-	return ensureIndexes(ctx, s.claims, []mongo.IndexModel{{Keys: bson.D{{Key: "txn", Value: 1}}, Options: options.Index().SetName("by_txn")}})
+	return s.ensureIndexes(ctx, s.claims, []mongo.IndexModel{{Keys: bson.D{{Key: "txn", Value: 1}}, Options: options.Index().SetName("by_txn")}})
 }
 
 // ensureIndexes creates the named indexes that coll lacks. (FerretDB fails on re-creating some existing indexes,
-// and asking only for what is missing is cheaper on MongoDB too.)
-func ensureIndexes(ctx context.Context, coll *mongo.Collection, models []mongo.IndexModel) error {
+// and asking only for what is missing is cheaper on MongoDB too.) Without Options.QueryIndexes, only unique
+// indexes are created: they enforce rules, while the others only serve queries.
+func (s *Store) ensureIndexes(ctx context.Context, coll *mongo.Collection, models []mongo.IndexModel) error {
+	if !s.opts.QueryIndexes {
+		models = uniqueOnly(models)
+	}
 	cur, err := coll.Indexes().List(ctx)
 	if err != nil {
 		return fmt.Errorf("list indexes on %s: %w", coll.Name(), err)
@@ -172,11 +181,7 @@ func ensureIndexes(ctx context.Context, coll *mongo.Collection, models []mongo.I
 	}
 	var missing []mongo.IndexModel
 	for _, m := range models {
-		var o options.IndexOptions
-		for _, set := range m.Options.List() {
-			_ = set(&o)
-		}
-		if o.Name == nil || !have[*o.Name] {
+		if o := indexOptions(m); o.Name == nil || !have[*o.Name] {
 			missing = append(missing, m)
 		}
 	}
@@ -187,6 +192,28 @@ func ensureIndexes(ctx context.Context, coll *mongo.Collection, models []mongo.I
 		return fmt.Errorf("create indexes on %s: %w", coll.Name(), err)
 	}
 	return nil
+}
+
+// uniqueOnly keeps the unique indexes of models.
+func uniqueOnly(models []mongo.IndexModel) []mongo.IndexModel {
+	var out []mongo.IndexModel
+	for _, m := range models {
+		if o := indexOptions(m); o.Unique != nil && *o.Unique {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// indexOptions returns the options an index model sets.
+func indexOptions(m mongo.IndexModel) options.IndexOptions {
+	var o options.IndexOptions
+	if m.Options != nil {
+		for _, set := range m.Options.List() {
+			_ = set(&o)
+		}
+	}
+	return o
 }
 
 // current returns the collection of the current view of a resource type.
