@@ -3,6 +3,7 @@ package validation
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/accord-fhir/accord/fhir"
 	"io/fs"
 
 	"github.com/accord-fhir/accord/fhir/fhirpath"
@@ -60,7 +61,7 @@ func Load(defs fs.FS, opts Options) (*Pipeline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load the R4 base definitions and the implementation guide: %w", err)
 	}
-	return New(sv, StepFunc(v.Validate)).WithProfiles(v, opts.Levels), nil
+	return New(structure(sv), StepFunc(v.Validate)).WithProfiles(v, opts.Levels), nil
 }
 
 // checkClauses fails when levels names a clause that the clause CodeSystem of defs does not define.
@@ -88,4 +89,12 @@ func checkClauses(defs fs.FS, levels Levels) error {
 		}
 	}
 	return nil
+}
+
+// structure is the structural step: the R4 JSON schema, and the rules of FHIR's JSON representation that the
+// schema does not state (no empty arrays or objects, null only to align a primitive array with its extensions).
+func structure(sv *schema.Validator) Step {
+	return StepFunc(func(obj fhir.Object) []fhir.Issue {
+		return append(sv.Validate(obj), fhir.CheckJSON(obj)...)
+	})
 }
