@@ -114,7 +114,9 @@ func objects(v any) []fhir.Object {
 	return nil
 }
 
-func strs(v any) []string {
+// Strings reads a JSON value that is a string or an array of strings (other elements are skipped); anything else
+// gives nil. Index fields and some FHIR elements have this shape.
+func Strings(v any) []string {
 	switch t := v.(type) {
 	case string:
 		return []string{t}
@@ -221,7 +223,7 @@ func collectString(it fhirpath.Value, v *Values) {
 		}
 	}
 	for _, k := range parts {
-		for _, s := range strs(obj[k]) {
+		for _, s := range Strings(obj[k]) {
 			if s != "" {
 				v.Strings = append(v.Strings, s)
 			}
@@ -294,7 +296,7 @@ func collectDate(it fhirpath.Value, v *Values) {
 			v.Ranges = append(v.Ranges, r)
 		}
 	case "Timing":
-		for _, e := range strs(obj["event"]) {
+		for _, e := range Strings(obj["event"]) {
 			if r, ok := instantRange(e); ok {
 				v.Ranges = append(v.Ranges, r)
 			}

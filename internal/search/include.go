@@ -126,7 +126,7 @@ func (in *includer) forward(frontier []fhir.Resource, fields []map[string]any, i
 				continue
 			}
 			for _, p := range in.s.includeParams(r.Type, inc) {
-				for _, ref := range stringsOf(fields[i][field(p.Code, "")]) {
+				for _, ref := range fhirsearch.Strings(fields[i][field(p.Code, "")]) {
 					typ, id, ok := strings.Cut(ref, "/")
 					if !ok || !fhir.IsResourceType(typ) || !fhir.ValidID(id) || (inc.Target != "" && typ != inc.Target) || in.have[ref] {
 						continue

@@ -245,7 +245,7 @@ func (pl *planner) has(c fhirsearch.Criterion) (store.Cond, error) {
 	seen := map[string]bool{}
 	var ids []any
 	for _, f := range page.Fields {
-		for _, ref := range stringsOf(f[refField]) {
+		for _, ref := range fhirsearch.Strings(f[refField]) {
 			if id, ok := strings.CutPrefix(ref, c.Type+"/"); ok && !seen[id] {
 				seen[id] = true
 				ids = append(ids, id)
@@ -257,21 +257,4 @@ func (pl *planner) has(c fhirsearch.Criterion) (store.Cond, error) {
 
 func tooMany(name string, limit int, typ string) error {
 	return fhir.Errorf(fhir.IssueTooCostly, name, "%s matches more than %d %s resources: narrow the search", name, limit, typ)
-}
-
-// stringsOf reads an index field's value: a string or an array of strings.
-func stringsOf(v any) []string {
-	switch t := v.(type) {
-	case string:
-		return []string{t}
-	case []any:
-		out := make([]string, 0, len(t))
-		for _, e := range t {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return nil
 }
