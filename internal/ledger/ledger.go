@@ -121,6 +121,10 @@ type event struct {
 	created      bool        // version 1 of a new resource: no obligation of it can exist yet
 	actor        string
 	fromRecovery bool
+	// findings are the version's clause-bearing validation warnings (rules at warning level), each recorded as a
+	// finding; findingsOnly says the event is only for them (replayed from history).
+	findings     []fhir.Issue
+	findingsOnly bool
 }
 
 func (e *event) ref() string        { return e.typ + "/" + e.id }
@@ -152,11 +156,11 @@ func (o *observed) Commit(ctx context.Context, writes []store.Write) ([]store.Re
 		actor = p.ClientID
 	}
 	for i, r := range res {
-		if r.Noop || !o.l.pack.Watches(r.Resource.Type) {
+		if r.Noop || (!o.l.pack.Watches(r.Resource.Type) && len(writes[i].Findings) == 0) {
 			continue
 		}
 		ev := &event{typ: r.Resource.Type, id: r.Resource.ID, vid: r.Resource.VersionID, time: r.Resource.LastUpdated,
-			created: r.Created && r.Resource.VersionID == "1", actor: actor}
+			created: r.Created && r.Resource.VersionID == "1", actor: actor, findings: writes[i].Findings}
 		if !r.Resource.Deleted {
 			ev.obj = writes[i].Object
 		}

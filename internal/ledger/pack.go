@@ -245,3 +245,13 @@ func LoadPack(fsys fs.FS, name string, engine *fhirpath.Engine, durations map[st
 	}
 	return c.p, nil
 }
+
+// findsClause reports whether a finding rule of the pack records clause for resources of typ.
+func (p *Pack) findsClause(typ, clause string) bool {
+	for _, fr := range p.byFinding[typ] {
+		if fr.Clause == clause {
+			return true
+		}
+	}
+	return false
+}

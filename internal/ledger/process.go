@@ -21,8 +21,10 @@ const maxRounds = 8
 // then the resources that came early for the obligations just opened, then the obligations the batch fulfils, then
 // the findings; the ledger entries of it all are appended last, in that order.
 func (l *Ledger) process(ctx context.Context, events []*event) error {
+	all := events
+	events, _ = splitFindingsOnly(events)
 	events = l.latest(events)
-	if len(events) == 0 {
+	if len(events) == 0 && !anyFindings(all) {
 		return nil
 	}
 	b := &batch{l: l, known: map[string]*Obligation{}, resources: map[string]fhir.Object{}}
@@ -56,6 +58,9 @@ func (l *Ledger) process(ctx context.Context, events []*event) error {
 	}
 	for _, ev := range events {
 		b.findings(ctx, ev)
+	}
+	for _, ev := range all { // every version's, also those latest left out
+		b.validationFindings(ctx, ev)
 	}
 	if _, err := l.ls.Append(ctx, b.entries); err != nil {
 		return fmt.Errorf("append %d ledger entries: %w", len(b.entries), err)
@@ -483,4 +488,64 @@ func relative(ref string) string {
 		return ref
 	}
 	return parts[len(parts)-2] + "/" + parts[len(parts)-1]
+}
+
+func anyFindings(events []*event) bool {
+	for _, ev := range events {
+		if len(ev.findings) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// splitFindingsOnly separates the events replayed only for their validation findings.
+func splitFindingsOnly(events []*event) (rest, only []*event) {
+	for _, ev := range events {
+		if ev.findingsOnly {
+			only = append(only, ev)
+		} else {
+			rest = append(rest, ev)
+		}
+	}
+	return rest, only
+}
+
+// findingOrganizations are the elements, in order, whose organisation is accountable for a resource's validation
+// findings: the one that sent, requested, performed or authored it.
+var findingOrganizations = []string{"sender", "requester", "performer", "serviceProvider", "author", "owner", "managingOrganization", "providedBy", "organization"}
+
+// validationFindings records ev's validation warnings (Consensus rules at warning level), one entry per clause and
+// version, against the organisation accountable for the resource; clauses the rule pack already records as
+// findings of the type are left to the pack, so that nothing is counted twice.
+func (b *batch) validationFindings(ctx context.Context, ev *event) {
+	seen := map[string]bool{}
+	for _, is := range ev.findings {
+		if is.Clause == "" || seen[is.Clause] || b.l.pack.findsClause(ev.typ, is.Clause) {
+			continue
+		}
+		seen[is.Clause] = true
+		var org fhir.Object
+		if ev.obj != nil {
+			org = b.l.organization(ctx, firstReference(ev.obj, findingOrganizations))
+		}
+		b.entries = append(b.entries, Entry{
+			Key: "finding/validation/" + is.Clause + "/" + ev.versionRef(), Time: ev.time, Clause: is.Clause, Rule: "validation",
+			Event: ev.versionRef(), Organization: RefKey(org), Change: ChangeBreached, State: ChangeBreached, Actor: ev.actor,
+		})
+	}
+}
+
+// firstReference returns the first Reference found in obj's elements, in order (the first of a list).
+func firstReference(obj fhir.Object, elements []string) fhir.Object {
+	for _, name := range elements {
+		v := obj[name]
+		if list, ok := v.([]any); ok && len(list) > 0 {
+			v = list[0]
+		}
+		if m, ok := v.(map[string]any); ok && RefKey(m) != "" {
+			return m
+		}
+	}
+	return nil
 }

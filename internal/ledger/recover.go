@@ -39,11 +39,14 @@ func (l *Ledger) recoverMarks(ctx context.Context, starting bool) error {
 // and records the ledger entries of obligation Task versions written then that the ledger lacks. Processing is
 // idempotent, so replaying what was processed changes nothing.
 func (l *Ledger) Replay(ctx context.Context, from, to time.Time) error {
-	touched, tasks, err := l.versionsBetween(ctx, from, to)
+	touched, tasks, found, err := l.versionsBetween(ctx, from, to)
 	if err != nil {
 		return err
 	}
-	var events []*event
+	events, err := findingEvents(found)
+	if err != nil {
+		return err
+	}
 	for _, ref := range touched {
 		ev, err := l.currentEvent(ctx, ref)
 		if err != nil {
@@ -67,17 +70,20 @@ func (l *Ledger) Replay(ctx context.Context, from, to time.Time) error {
 
 // versionsBetween lists the resources (watched by the pack) with versions committed in [from, to], and the
 // obligation Task versions committed then.
-func (l *Ledger) versionsBetween(ctx context.Context, from, to time.Time) ([]string, []store.Entry, error) {
+func (l *Ledger) versionsBetween(ctx context.Context, from, to time.Time) ([]string, []store.Entry, []store.Entry, error) {
 	seen := map[string]bool{}
 	var touched []string
-	var tasks []store.Entry
+	var tasks, found []store.Entry
 	q := store.HistoryQuery{Since: from, Count: 500}
 	for {
 		page, err := l.st.History(ctx, q)
 		if err != nil {
-			return nil, nil, fmt.Errorf("read versions since %s: %w", from.Format(time.RFC3339), err)
+			return nil, nil, nil, fmt.Errorf("read versions since %s: %w", from.Format(time.RFC3339), err)
 		}
 		for _, e := range page.Entries {
+			if len(e.Findings) > 0 && !e.LastUpdated.After(to) {
+				found = append(found, e)
+			}
 			switch {
 			case e.LastUpdated.After(to):
 			case e.Type == "Task" && strings.HasPrefix(e.ID, IDPrefix):
@@ -88,7 +94,7 @@ func (l *Ledger) versionsBetween(ctx context.Context, from, to time.Time) ([]str
 			}
 		}
 		if page.Next == "" {
-			return touched, tasks, nil
+			return touched, tasks, found, nil
 		}
 		q.Cursor = page.Next
 	}
@@ -146,4 +152,23 @@ func (l *Ledger) restoreEntries(ctx context.Context, tasks []store.Entry) error 
 	}
 	_, err = l.ls.Append(ctx, missing)
 	return err
+}
+
+// findingEvents are the versions written with validation findings, as events that record only those (their
+// entries are keyed by version, so recording them again changes nothing).
+func findingEvents(found []store.Entry) ([]*event, error) {
+	var events []*event
+	for _, e := range found {
+		ev := &event{typ: e.Type, id: e.ID, vid: e.VersionID, time: e.LastUpdated, actor: "unknown", fromRecovery: true,
+			findings: e.Findings, findingsOnly: true}
+		if !e.Deleted {
+			obj, err := fhir.DecodeObject(e.JSON, fhir.MaxDepth)
+			if err != nil {
+				return nil, fmt.Errorf("decode %s/%s/%s: %w", e.Type, e.ID, e.VersionID, err)
+			}
+			ev.obj = obj
+		}
+		events = append(events, ev)
+	}
+	return events, nil
 }

@@ -44,5 +44,5 @@ func (s *Service) patchWrite(ctx context.Context, typ, id string, patch []byte, 
 	if err := issuesError(issues); err != nil {
 		return store.Write{}, nil, err
 	}
-	return store.Write{Type: typ, ID: id, Object: patched, IfMatch: cur.VersionID, Method: "PATCH"}, issues, nil
+	return store.Write{Type: typ, ID: id, Object: patched, IfMatch: cur.VersionID, Method: "PATCH", Findings: clauseFindings(issues)}, issues, nil
 }

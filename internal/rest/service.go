@@ -347,7 +347,22 @@ func (s *Service) ValidateObject(ctx context.Context, typ, id string, obj fhir.O
 	return s.validate.Validate(ctx, obj), nil
 }
 
+// clauseFindings are the warnings of issues that carry a Consensus clause: rules at warning level, which the
+// ledger records as findings.
+func clauseFindings(issues []fhir.Issue) []fhir.Issue {
+	var out []fhir.Issue
+	for _, is := range issues {
+		if is.Clause != "" && is.Severity == fhir.SeverityWarning {
+			out = append(out, is)
+		}
+	}
+	return out
+}
+
 func (s *Service) commitOne(ctx context.Context, w store.Write, issues []fhir.Issue) (Outcome, error) {
+	if w.Findings == nil {
+		w.Findings = clauseFindings(issues)
+	}
 	if err := s.authorizeWrite(ctx, w, nil); err != nil {
 		return Outcome{}, err
 	}

@@ -295,6 +295,7 @@ func (s *Service) prepareWrite(ctx context.Context, e *entry, refs map[string]st
 			return nil, &EntryError{Index: e.index, Err: err}
 		}
 		e.issues = issues
+		w.Findings = clauseFindings(issues)
 		return &w, nil
 	case "POST", "PUT":
 	default:
@@ -314,7 +315,7 @@ func (s *Service) prepareWrite(ctx context.Context, e *entry, refs map[string]st
 		return nil, &EntryError{Index: e.index, Err: prefixIssues(err, e.index, e.typ)}
 	}
 	e.issues = issues
-	w := &store.Write{Type: e.typ, ID: e.id, Object: e.obj, IfMatch: e.ifMatch, Method: e.method, New: e.method == "POST"}
+	w := &store.Write{Type: e.typ, ID: e.id, Object: e.obj, IfMatch: e.ifMatch, Method: e.method, New: e.method == "POST", Findings: clauseFindings(issues)}
 	if e.claim != nil {
 		w.Claim = s.search.ClaimKey(e.typ, e.claim)
 	}

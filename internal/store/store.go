@@ -43,6 +43,9 @@ type Write struct {
 	// New says the caller has just made the id (a server-assigned UUID): the store does not read for a current
 	// version, and one that exists fails the commit with ErrConflict.
 	New bool
+	// Findings are the validation warnings of this write that carry a Consensus clause (rules at warning level):
+	// the store keeps them with the version, so that the ledger can record them, also after a crash.
+	Findings []fhir.Issue
 	// Claim, when not empty, is a conditional-create key that must not already be held; the store records that
 	// this resource holds it. A held claim fails the commit with *ClaimedError.
 	Claim string
@@ -63,6 +66,8 @@ type Entry struct {
 	Method string
 	// Created: this version created the resource (version 1, or the first after a deletion).
 	Created bool
+	// Findings are the clause-bearing validation warnings the version was written with (Write.Findings).
+	Findings []fhir.Issue
 }
 
 // HistoryQuery selects versions, newest first. Type and ID narrow it to a type or an instance.

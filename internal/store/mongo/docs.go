@@ -19,8 +19,10 @@ type versionDoc struct {
 	Method  string    `bson:"method"`
 	Deleted bool      `bson:"deleted"`
 	Created bool      `bson:"created,omitempty"`
-	Raw     []byte    `bson:"raw,omitempty"`
-	Txn     string    `bson:"txn,omitempty"`
+	// Findings are the version's clause-bearing validation warnings (store.Write.Findings).
+	Findings []findingDoc `bson:"findings,omitempty"`
+	Raw      []byte       `bson:"raw,omitempty"`
+	Txn      string       `bson:"txn,omitempty"`
 }
 
 // currentDoc is the part of a current-view document that reads need.
@@ -81,4 +83,28 @@ func currentFields(v versionDoc, index map[string]any) bson.D {
 		d = append(d, bson.E{Key: k, Value: val})
 	}
 	return d
+}
+
+// findingDoc is a validation warning kept with a version.
+type findingDoc struct {
+	Clause     string   `bson:"clause"`
+	Code       string   `bson:"code"`
+	Details    string   `bson:"details,omitempty"`
+	Expression []string `bson:"expression,omitempty"`
+}
+
+func findingDocs(issues []fhir.Issue) []findingDoc {
+	var out []findingDoc
+	for _, is := range issues {
+		out = append(out, findingDoc{Clause: is.Clause, Code: string(is.Code), Details: is.Details, Expression: is.Expression})
+	}
+	return out
+}
+
+func (v versionDoc) findings() []fhir.Issue {
+	var out []fhir.Issue
+	for _, f := range v.Findings {
+		out = append(out, fhir.Issue{Severity: fhir.SeverityWarning, Code: fhir.IssueType(f.Code), Clause: f.Clause, Details: f.Details, Expression: f.Expression})
+	}
+	return out
 }

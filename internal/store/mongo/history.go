@@ -60,7 +60,7 @@ func (s *Store) instanceHistory(ctx context.Context, q store.HistoryQuery) (stor
 		if !q.Since.IsZero() && v.TS.Before(q.Since) {
 			break
 		}
-		page.Entries = append(page.Entries, store.Entry{Resource: v.resource(), Method: v.Method, Created: v.Created})
+		page.Entries = append(page.Entries, store.Entry{Resource: v.resource(), Method: v.Method, Created: v.Created, Findings: v.findings()})
 	}
 	return page, nil
 }
@@ -116,7 +116,7 @@ func (s *Store) timeHistory(ctx context.Context, q store.HistoryQuery) (store.Hi
 				page.Next = encodeCursor(last.LastUpdated, versionKey(last.Type, last.ID, mustVID(last.VersionID)))
 				return page, nil
 			}
-			page.Entries = append(page.Entries, store.Entry{Resource: v.resource(), Method: v.Method, Created: v.Created})
+			page.Entries = append(page.Entries, store.Entry{Resource: v.resource(), Method: v.Method, Created: v.Created, Findings: v.findings()})
 		}
 		if len(vs) <= q.Count {
 			return page, nil

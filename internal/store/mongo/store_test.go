@@ -408,3 +408,21 @@ func TestHistory_Paging(t *testing.T) {
 		}
 	}
 }
+
+func TestCommit_FindingsKeptWithTheVersion(t *testing.T) {
+	s, _ := newTestStore(t, nil)
+	w := put("f", "requested")
+	w.Findings = []fhir.Issue{{Severity: fhir.SeverityWarning, Code: fhir.IssueInvariant, Clause: "2.4", Details: "no telephone attempt", Expression: []string{"Appointment"}}}
+	mustCommit(t, s, w)
+	mustCommit(t, s, put("f", "accepted")) // a version without findings
+	page, err := s.History(context.Background(), store.HistoryQuery{Type: "Task", ID: "f", Count: 10})
+	if err != nil || len(page.Entries) != 2 {
+		t.Fatalf("history = %+v, %v", page, err)
+	}
+	if got := page.Entries[1].Findings; len(got) != 1 || got[0].Clause != "2.4" || got[0].Severity != fhir.SeverityWarning || got[0].Details != "no telephone attempt" {
+		t.Errorf("version 1 findings = %+v", got)
+	}
+	if got := page.Entries[0].Findings; len(got) != 0 {
+		t.Errorf("version 2 findings = %+v, want none", got)
+	}
+}

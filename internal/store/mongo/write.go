@@ -103,7 +103,7 @@ func (s *Store) plan(ctx context.Context, writes []store.Write) ([]*plan, error)
 			continue
 		}
 		vid := cur.VID + 1
-		p.version = versionDoc{ID: versionKey(w.Type, w.ID, vid), Type: w.Type, RID: w.ID, VID: vid, TS: ts, Method: w.Method, Deleted: w.Object == nil}
+		p.version = versionDoc{ID: versionKey(w.Type, w.ID, vid), Type: w.Type, RID: w.ID, VID: vid, TS: ts, Method: w.Method, Deleted: w.Object == nil, Findings: findingDocs(w.Findings)}
 		if w.Object != nil {
 			fhir.SetMeta(w.Object, w.ID, strconv.FormatInt(vid, 10), ts)
 			raw, err := fhir.Marshal(w.Object)
