@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -20,6 +21,10 @@ const (
 	FieldODS = "acl_ods"
 )
 
+// maxViaReads bounds the referenced resources read to resolve the Via rules of one resource: the references beyond
+// it name no organisation (so they neither grant a write nor widen visibility).
+const maxViaReads = 8
+
 // Source is what organisation scoping reads: the current version of a resource (ErrNotFound-wrapping errors for
 // none), and the current resources matching a query. store.Store is one.
 type Source interface {
@@ -33,20 +38,24 @@ type Scoping struct {
 	rules     map[string]TypeRule
 	src       Source
 	practices *practiceCache
+	// targets caches the organisation tokens of the resources referenced through Via rules, by viaKey.
+	targets *practiceCache
 }
 
 // NewScoping returns a Scoping that reads patients and organisations from src (nil: references are not resolved,
 // so that patient data is seen by no GP practice; only an Indexer not yet attached to its store does that).
 func NewScoping(src Source) *Scoping {
-	return &Scoping{rules: ScopingRules(), src: src, practices: newPracticeCache(30*time.Second, 10000, time.Now)}
+	return &Scoping{rules: ScopingRules(), src: src, practices: newPracticeCache(30*time.Second, 10000, time.Now),
+		targets: newPracticeCache(30*time.Second, 10000, time.Now)}
 }
 
 // Shared reports whether resources of typ are visible to every client with a scope for the type.
 func (s *Scoping) Shared(typ string) bool { return rule(s.rules, typ).Shared }
 
 // Tokens returns who may see obj, a resource of typ: the ODS codes and "Organization/<id>" references named in its
-// visibility and writer elements, and those of the registered GP practice of the patient it is about. Shared
-// types have none (everyone sees them). It returns an error only when the patient cannot be read.
+// visibility and writer elements and in the resources its Via elements reference, and those of the registered GP
+// practice of the patient it is about. Shared types have none (everyone sees them). It returns an error only when
+// the patient or a referenced resource cannot be read (not when it does not exist).
 func (s *Scoping) Tokens(ctx context.Context, typ string, obj fhir.Object) ([]string, error) {
 	r := rule(s.rules, typ)
 	if r.Shared {
@@ -56,6 +65,11 @@ func (s *Scoping) Tokens(ctx context.Context, typ string, obj fhir.Object) ([]st
 	for _, path := range append(slices.Clone(r.See), r.Writers...) {
 		tokens = append(tokens, orgTokens(obj, path)...)
 	}
+	via, err := s.viaTokens(ctx, r, obj, nil)
+	if err != nil {
+		return nil, err
+	}
+	tokens = append(tokens, via...)
 	for _, path := range r.Patient {
 		for _, id := range patientIDs(obj, path) {
 			gp, err := s.practice(ctx, id)
@@ -93,11 +107,72 @@ func (s *Scoping) practice(ctx context.Context, id string) ([]string, error) {
 	return codes, nil
 }
 
+// viaTokens returns the organisation tokens named through the Via rules of r: those at the target elements of
+// each resource obj references there, read from pending ("Type/id", resources of the same transaction), else from
+// the cache, else from the source. At most maxViaReads references are resolved; missing targets name none. The
+// cache, like the patients', may hold a target changed by another process for its TTL.
+func (s *Scoping) viaTokens(ctx context.Context, r TypeRule, obj fhir.Object, pending map[string]fhir.Object) ([]string, error) {
+	var tokens []string
+	resolved := 0
+	for _, via := range r.Via {
+		for _, ref := range targetRefs(obj, via.Path, via.Targets) {
+			if resolved == maxViaReads {
+				return tokens, nil
+			}
+			resolved++
+			typ, id, _ := strings.Cut(ref, "/")
+			paths := via.Targets[typ]
+			if target, ok := pending[ref]; ok {
+				tokens = append(tokens, targetTokens(target, paths)...)
+				continue
+			}
+			if s.src == nil {
+				continue
+			}
+			key := viaKey(ref, paths)
+			if cached, ok := s.targets.get(key); ok {
+				tokens = append(tokens, cached...)
+				continue
+			}
+			res, err := s.src.Read(ctx, typ, id)
+			if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrGone) {
+				continue // not cached: it may be created next
+			}
+			if err != nil {
+				return nil, fmt.Errorf("organisation scoping: read %s: %w", ref, err)
+			}
+			target, err := fhir.DecodeObject(res.JSON, fhir.MaxDepth)
+			if err != nil {
+				return nil, fmt.Errorf("organisation scoping: decode %s: %w", ref, err)
+			}
+			found := targetTokens(target, paths)
+			s.targets.put(key, found)
+			tokens = append(tokens, found...)
+		}
+	}
+	return tokens, nil
+}
+
+// targetTokens returns the organisation tokens at the elements paths of a referenced resource.
+func targetTokens(target fhir.Object, paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		out = append(out, orgTokens(target, p)...)
+	}
+	return out
+}
+
+// viaKey is the cache key of the organisations at the elements paths of the resource ref ("Type/id").
+func viaKey(ref string, paths []string) string { return ref + "#" + strings.Join(paths, ",") }
+
 // Index returns the scoping index fields of obj: FieldACL for a scoped type, FieldODS for an Organization.
 func (s *Scoping) Index(ctx context.Context, typ string, obj fhir.Object) (map[string]any, error) {
 	fields := map[string]any{}
 	if id, _ := obj["id"].(string); typ == "Patient" && id != "" {
 		s.practices.put(id, orgTokens(obj, "generalPractitioner")) // this patient's practice, as written now
+	}
+	if id, _ := obj["id"].(string); id != "" {
+		s.refreshTargets(typ+"/"+id, obj) // a resource Via rules resolve, as written now
 	}
 	if typ == "Organization" {
 		if codes := selfCodes(obj); len(codes) > 0 {
@@ -112,6 +187,18 @@ func (s *Scoping) Index(ctx context.Context, typ string, obj fhir.Object) (map[s
 		fields[FieldACL] = tokens
 	}
 	return fields, nil
+}
+
+// refreshTargets replaces the cached organisations of ref ("Type/id"), obj, for every Via rule that resolves its type.
+func (s *Scoping) refreshTargets(ref string, obj fhir.Object) {
+	typ, _, _ := strings.Cut(ref, "/")
+	for _, r := range s.rules {
+		for _, via := range r.Via {
+			if paths, ok := via.Targets[typ]; ok {
+				s.targets.put(viaKey(ref, paths), targetTokens(obj, paths))
+			}
+		}
+	}
 }
 
 // Visibility is what one principal may see, computed once per request.
@@ -174,9 +261,10 @@ func (v *Visibility) Conds(typ string) []store.Cond {
 }
 
 // WritesAs returns nil when p may write obj, a resource of typ, as one of its organisations: one of the writer
-// elements of the type (or an Organization's own identifier) names an organisation p acts for, by ODS code or by
-// a reference to an Organization carrying it. pending holds the resources of the same transaction by "Type/id",
-// for references to an Organization written with it. Unrestricted principals and administrators write anything.
+// elements of the type (or an Organization's own identifier), or a resource referenced through its Via rules,
+// names an organisation p acts for, by ODS code or by a reference to an Organization carrying it. pending holds
+// the resources of the same transaction by "Type/id", for references to an Organization (or a Via target)
+// written with it. Unrestricted principals and administrators write anything.
 // A refusal is a *fhir.Error of code forbidden (HTTP 403).
 func (s *Scoping) WritesAs(ctx context.Context, p Principal, typ string, obj fhir.Object, pending map[string]fhir.Object) error {
 	if !Restricted(p) {
@@ -196,12 +284,23 @@ func (s *Scoping) WritesAs(ctx context.Context, p Principal, typ string, obj fhi
 			named = append(named, codes...)
 		}
 	}
+	via, err := s.viaTokens(ctx, r, obj, pending)
+	if err != nil {
+		return err
+	}
+	for _, tok := range via {
+		codes, err := s.orgCodes(ctx, tok, pending)
+		if err != nil {
+			return err
+		}
+		named = append(named, codes...)
+	}
 	for _, code := range named {
 		if p.ActsFor(code) {
 			return nil
 		}
 	}
-	if len(r.Writers) == 0 && !r.Self {
+	if len(r.Writers) == 0 && !r.Self && len(r.Via) == 0 {
 		return fhir.Errorf(fhir.IssueForbidden, typ, "a %s names no organisation it is written as: only administrators write it", typ)
 	}
 	var where []string
@@ -211,10 +310,21 @@ func (s *Scoping) WritesAs(ctx context.Context, p Principal, typ string, obj fhi
 	if r.Self {
 		where = append(where, typ+".identifier")
 	}
-	err := fhir.Errorf(fhir.IssueForbidden, "", "client %q writes a %s only as one of its organisations (%s), named "+
-		"by ODS code or Organization reference in %s", p.ClientID, typ, strings.Join(p.Organizations, ", "), strings.Join(where, " or "))
-	err.Issues[0].Expression = where
-	return err
+	direct := len(where) // the elements naming the writer themselves
+	var through []string // the elements of referenced resources naming it
+	for _, via := range r.Via {
+		where = append(where, typ+"."+via.Path)
+		for _, t := range slices.Sorted(maps.Keys(via.Targets)) {
+			for _, path := range via.Targets[t] {
+				through = append(through, fmt.Sprintf("%s.%s through %s.%s", t, path, typ, via.Path))
+			}
+		}
+	}
+	elems := strings.Join(append(slices.Clone(where[:direct]), through...), " or ")
+	refusal := fhir.Errorf(fhir.IssueForbidden, "", "client %q writes a %s only as one of its organisations (%s), named "+
+		"by ODS code or Organization reference in %s", p.ClientID, typ, strings.Join(p.Organizations, ", "), elems)
+	refusal.Issues[0].Expression = where
+	return refusal
 }
 
 // orgCodes returns the ODS codes of an organisation token: the code itself, or the identifiers of the referenced

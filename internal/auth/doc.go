@@ -6,7 +6,9 @@
 // Organisation scoping (Scoping, with the per-type table of ScopingRules) decides what a provider or GP system
 // sees and writes: the organisations a resource names in its owner, requester, sender, recipient, performer …
 // elements (by ODS code, or by reference to an Organization carrying it), and for patient data the patient's
-// registered GP practice. The Indexer writes them at write time into the index field FieldACL, so that searches
+// registered GP practice. A type that names no organisation itself (Appointment) reaches them through the
+// resources it references (TypeRule.Via: a HealthcareService's providedBy, a ServiceRequest's performer …), one
+// level deep. The Indexer writes them at write time into the index field FieldACL, so that searches
 // filter in the query; reads check the resource itself. The Registry puts the clients file above the clients
 // registered through the admin API.
 //

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/accord-fhir/accord/fhir"
@@ -63,6 +64,30 @@ func patientIDs(obj fhir.Object, path string) []string {
 					out = append(out, id)
 				}
 			}
+		}
+	}
+	return out
+}
+
+// targetRefs returns the relative literal references at path to a resource of a type among types, each once and in
+// order, as "Type/id" (a version suffix dropped).
+func targetRefs(obj fhir.Object, path string, types map[string][]string) []string {
+	var out []string
+	for _, v := range elements(obj, path) {
+		ref, ok := v.(map[string]any)
+		if !ok {
+			continue
+		}
+		s, _ := ref["reference"].(string)
+		typ, _, found := strings.Cut(s, "/")
+		if !found {
+			continue
+		}
+		if _, wanted := types[typ]; !wanted {
+			continue
+		}
+		if id, ok := relativeID(s, typ); ok && !slices.Contains(out, typ+"/"+id) {
+			out = append(out, typ+"/"+id)
 		}
 	}
 	return out

@@ -24,6 +24,22 @@ type TypeRule struct {
 	Patient []string
 	// Self means the organisation is the resource itself (Organization): its own ODS identifiers.
 	Self bool
+	// Via lists elements whose References name another stored resource that itself names the organisations (an
+	// Appointment's HealthcareService names its provider). The organisations so found are writers of the resource
+	// and may see it, like those of Writers. Resolution goes one level deep only, and a reference whose target is
+	// not stored names no organisation.
+	Via []ViaRule
+}
+
+// ViaRule resolves organisations through referenced resources: the relative literal References at Path whose
+// target type is a key of Targets name the organisations at that target's elements (Target's paths, relative to
+// the target resource, resolved like Writers paths: ODS codes and "Organization/<id>"). References to other
+// types, logical references and absolute references are ignored.
+type ViaRule struct {
+	// Path is the dotted element path, from the resource root, of the References to follow.
+	Path string
+	// Targets maps a referenced resource type to its elements naming organisations.
+	Targets map[string][]string
 }
 
 // defaultPatientElements are the patient elements of types without a rule: their data is visible to the patient's
@@ -58,7 +74,17 @@ func ScopingRules() map[string]TypeRule {
 		"Flag":                {Writers: []string{"author"}, Patient: []string{"subject"}},
 		"Condition":           {Patient: []string{"subject"}},
 		"AllergyIntolerance":  {Patient: []string{"patient"}},
-		"Appointment":         {Patient: []string{"participant.actor"}},
+		// An appointment names no organisation itself (Consensus 6.2): it is written by, and visible to, the
+		// organisation providing the service, role or location it is booked with and the organisations of the
+		// referral it is based on; the patient's GP practice sees it too.
+		"Appointment": {Patient: []string{"participant.actor"}, Via: []ViaRule{
+			{Path: "participant.actor", Targets: map[string][]string{
+				"HealthcareService": {"providedBy"},
+				"PractitionerRole":  {"organization"},
+				"Location":          {"managingOrganization"},
+			}},
+			{Path: "basedOn", Targets: map[string][]string{"ServiceRequest": {"performer", "requester"}}},
+		}},
 		// A patient record: its managing organisation and its registered GP practice.
 		"Patient": {Writers: []string{"managingOrganization", "generalPractitioner"}},
 		// The directory (Consensus 4.1, 5.5): read by everyone, written by the organisation it describes.
