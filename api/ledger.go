@@ -78,9 +78,14 @@ func (a *API) ledgerEntries(q *request) (*response, error) {
 		next.Set("_cursor", strconv.FormatInt(entries[len(entries)-1].Seq, 10))
 		out["next"] = q.base + "/ledger?" + next.Encode()
 	}
+	patient := a.patientView(q)
 	list := make([]any, len(entries))
 	for i, e := range entries {
-		list[i] = entryJSON(e)
+		m := entryJSON(e)
+		if p := patient(e.Patient); p != "" {
+			m["patient"] = p
+		}
+		list[i] = m
 	}
 	out["entries"] = list
 	return jsonResponse(http.StatusOK, out)
@@ -337,4 +342,25 @@ func jsonResponse(status int, v any) (*response, error) {
 	h := http.Header{}
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	return &response{status: status, header: h, body: body}, nil
+}
+
+// patientView returns how the caller sees the patient of a ledger entry: as stored ("<system>|<value>" of the NHS
+// number, or a reference), or, for an analyst without identifiable access, as a keyed hash that links the entries of
+// one patient without identifying them. Without a pseudonymiser such callers see no patient at all.
+func (a *API) patientView(q *request) func(key string) string {
+	p, _ := auth.PrincipalFrom(q.ctx)
+	if !p.Pseudonymised() {
+		return func(key string) string { return key }
+	}
+	ps := a.opts.Security.Pseudonymiser
+	return func(key string) string {
+		if key == "" || ps == nil {
+			return ""
+		}
+		system, value, ok := strings.Cut(key, "|")
+		if !ok {
+			system, value = "reference", key
+		}
+		return ps.Pseudonym(system, value)
+	}
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/accord-fhir/accord/api/apitest"
+	"github.com/accord-fhir/accord/internal/auth"
 	"github.com/accord-fhir/accord/internal/validation"
 )
 
@@ -61,5 +63,49 @@ func TestLedger_ValidationWarnings_RecordedAsFindings(t *testing.T) {
 	r = s.Do(t, http.MethodGet, "/ledger/$verify", nil)
 	if r.Status != http.StatusOK || r.JSON(t)["verified"] != true {
 		t.Errorf("ledger verification = %d %s", r.Status, r.Body)
+	}
+}
+
+// TestLedger_AnalystsSeePatientsPseudonymised checks that ledger entries name their patient, and that an analyst
+// without identifiable access sees a keyed hash instead: the same for every entry of one patient, never the NHS
+// number; an analyst granted identifiable access, and an administrator, see the NHS number.
+func TestLedger_AnalystsSeePatientsPseudonymised(t *testing.T) {
+	const identifiable = "icb-analyst-identifiable"
+	s := startSecured(t, func(o *apitest.Options) {
+		o.Clients = append(o.Clients, apitest.WithKey(t, auth.Client{ID: identifiable, Role: auth.RoleAnalyst,
+			Scopes: []string{"system/*.rs"}, IdentifiableAccess: true}, mustRSAKey(t)))
+	})
+	end := time.Now().Add(-time.Hour)
+	for _, id := range []string{"enc-p1", "enc-p2"} {
+		wantStatus(t, s.as(t, adminOps, http.MethodPut, "/Encounter/"+id, encounter(id, "IMP", end)), http.StatusCreated, "inpatient encounter")
+	}
+	if err := s.Ledger.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	patients := func(client string) []string {
+		t.Helper()
+		r := s.as(t, client, http.MethodGet, "/ledger?clause=2.5", nil)
+		wantStatus(t, r, http.StatusOK, client+" reads the ledger")
+		var out []string
+		for _, e := range asList(decode(t, r.Body)["entries"]) {
+			p, _ := e["patient"].(string)
+			out = append(out, p)
+		}
+		if len(out) != 2 {
+			t.Fatalf("%s: %d entries for 2.5, want the two opened obligations", client, len(out))
+		}
+		return out
+	}
+	nhs := nhsNumber + "|9000000009"
+	for _, client := range []string{adminOps, identifiable} {
+		for _, p := range patients(client) {
+			if p != nhs {
+				t.Errorf("%s sees patient %q, want %q", client, p, nhs)
+			}
+		}
+	}
+	pseudo := patients(analystICB)
+	if pseudo[0] != pseudo[1] || len(pseudo[0]) != 64 || strings.Contains(pseudo[0], "9000000009") {
+		t.Errorf("the analyst sees patients %q: want one stable keyed hash, without the NHS number", pseudo)
 	}
 }

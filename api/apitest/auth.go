@@ -139,8 +139,12 @@ func (s *Server) secure(t testing.TB, o Options, log *slog.Logger) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	pseudonyms, err := auth.NewPseudonymiser([]byte("a test secret of at least thirty-two bytes"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	s.Security = api.Security{Auth: svc, Keys: keys, Clients: registry, Issuer: s.URL,
-		Audit: s.Security.Audit, AuditLog: s.Security.AuditLog}
+		Audit: s.Security.Audit, AuditLog: s.Security.AuditLog, Pseudonymiser: pseudonyms}
 	if o.RateLimit > 0 {
 		s.Security.Limiter = auth.NewRateLimiter(o.RateLimit, int(2*o.RateLimit), nil)
 	}

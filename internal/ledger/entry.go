@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/accord-fhir/accord/fhir"
 	"time"
 )
 
@@ -55,6 +56,9 @@ type Entry struct {
 	Due time.Time
 	// Actor is who made the event: the client id, or "accord" for the sweeper.
 	Actor string
+	// Patient is the patient the entry concerns: "<system>|<value>" of their identifier (the NHS number) when the
+	// resource gives one, else the reference ("Patient/<id>"); empty when none. Analysts see it pseudonymised.
+	Patient string
 	// Prev is the hash of the entry before (empty for the first); Hash is this entry's.
 	Prev, Hash string
 }
@@ -65,8 +69,8 @@ func (e Entry) OnTime() bool { return e.Change == ChangeFulfilled && !e.Time.Aft
 // canonical is the byte string an entry's hash covers: every field but Hash, in a fixed order, times in UTC with
 // milliseconds (the precision the database keeps), ending with the previous hash.
 func (e Entry) canonical() []byte {
-	b, _ := json.Marshal([]any{"accord-ledger/1", e.Seq, e.Key, instant(e.Time), e.Clause, e.Rule, e.Obligation, e.Event,
-		e.Organization, e.Change, e.State, instant(e.Due), e.Actor, e.Prev})
+	b, _ := json.Marshal([]any{"accord-ledger/2", e.Seq, e.Key, instant(e.Time), e.Clause, e.Rule, e.Obligation, e.Event,
+		e.Organization, e.Change, e.State, instant(e.Due), e.Actor, e.Patient, e.Prev})
 	return b
 }
 
@@ -137,3 +141,18 @@ func (c *Chain) Add(e Entry) bool {
 
 // Result returns the verification so far.
 func (c *Chain) Result() Verification { return c.v }
+
+// PatientKey is the key of a patient Reference: "<system>|<value>" of its identifier when it has one (the NHS
+// number, which is what analysts pseudonymise), else its reference; "" for nil.
+func PatientKey(ref fhir.Object) string {
+	if ref == nil {
+		return ""
+	}
+	if id, ok := ref["identifier"].(map[string]any); ok && str(id["value"]) != "" {
+		return str(id["system"]) + "|" + str(id["value"])
+	}
+	return str(ref["reference"])
+}
+
+// patientElements are the elements that name the patient a resource is about.
+var patientElements = []string{"subject", "patient", "for"}

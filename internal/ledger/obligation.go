@@ -208,6 +208,7 @@ func (o *Obligation) entry(vid string) Entry {
 	return Entry{
 		Key: "Task/" + o.ID + "/" + vid, Time: o.EventTime, Clause: o.Clause, Rule: o.Rule.ID, Obligation: o.Ref(),
 		Event: o.Event, Organization: RefKey(o.Owner), Change: o.Change, State: o.State, Due: o.Due, Actor: o.Actor,
+		Patient: PatientKey(o.Patient),
 	}
 }
 

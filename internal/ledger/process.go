@@ -476,6 +476,7 @@ func (b *batch) findings(ctx context.Context, ev *event) {
 		b.entries = append(b.entries, Entry{
 			Key: "finding/" + fr.ID + "/" + ev.ref(), Time: ev.time, Clause: clause, Rule: fr.ID, Event: ev.versionRef(),
 			Organization: RefKey(b.l.organization(ctx, acc)), Change: fr.Change, State: fr.Change, Actor: ev.actor,
+			Patient: PatientKey(firstReference(ev.obj, patientElements)),
 		})
 	}
 }
@@ -525,13 +526,15 @@ func (b *batch) validationFindings(ctx context.Context, ev *event) {
 			continue
 		}
 		seen[is.Clause] = true
-		var org fhir.Object
+		var org, patient fhir.Object
 		if ev.obj != nil {
 			org = b.l.organization(ctx, firstReference(ev.obj, findingOrganizations))
+			patient = firstReference(ev.obj, patientElements)
 		}
 		b.entries = append(b.entries, Entry{
 			Key: "finding/validation/" + is.Clause + "/" + ev.versionRef(), Time: ev.time, Clause: is.Clause, Rule: "validation",
 			Event: ev.versionRef(), Organization: RefKey(org), Change: ChangeBreached, State: ChangeBreached, Actor: ev.actor,
+			Patient: PatientKey(patient),
 		})
 	}
 }

@@ -111,6 +111,7 @@ type entryDoc struct {
 	State        string    `bson:"state"`
 	Due          time.Time `bson:"due,omitempty"`
 	Actor        string    `bson:"actor"`
+	Patient      string    `bson:"patient,omitempty"`
 	Prev         string    `bson:"prev"`
 	Hash         string    `bson:"hash"`
 }
@@ -121,14 +122,15 @@ func toDoc(e ledger.Entry) entryDoc {
 	return entryDoc{
 		ID: seqID(e.Seq), Seq: e.Seq, Key: e.Key, Time: e.Time, Clause: e.Clause, Rule: e.Rule, Obligation: e.Obligation,
 		Event: e.Event, Organization: e.Organization, Change: e.Change, State: e.State, Due: e.Due, Actor: e.Actor,
-		Prev: e.Prev, Hash: e.Hash,
+		Patient: e.Patient, Prev: e.Prev, Hash: e.Hash,
 	}
 }
 
 func (d entryDoc) entry() ledger.Entry {
 	e := ledger.Entry{
 		Seq: d.Seq, Key: d.Key, Time: d.Time.UTC(), Clause: d.Clause, Rule: d.Rule, Obligation: d.Obligation, Event: d.Event,
-		Organization: d.Organization, Change: d.Change, State: d.State, Actor: d.Actor, Prev: d.Prev, Hash: d.Hash,
+		Organization: d.Organization, Change: d.Change, State: d.State, Actor: d.Actor, Patient: d.Patient, Prev: d.Prev,
+		Hash: d.Hash,
 	}
 	if !d.Due.IsZero() {
 		e.Due = d.Due.UTC()
