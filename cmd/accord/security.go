@@ -7,10 +7,8 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -75,7 +73,7 @@ func loadSecrets(cfg config.Config) (*secrets, error) {
 	if s.keyFile == "" {
 		s.keyFile = filepath.Join(cfg.DataDir, tokenKeyFile)
 	}
-	pem, err := readOrCreate(s.keyFile, newTokenKeyPEM)
+	pem, err := auth.ReadOrCreateSecret(s.keyFile, auth.NewSigningKeyPEM)
 	if err != nil {
 		return nil, fmt.Errorf("token signing keys %s: %w", s.keyFile, err)
 	}
@@ -86,7 +84,7 @@ func loadSecrets(cfg config.Config) (*secrets, error) {
 	if pseudoFile == "" {
 		pseudoFile = filepath.Join(cfg.DataDir, pseudonymKeyFile)
 	}
-	secret, err := readOrCreate(pseudoFile, newPseudonymSecret)
+	secret, err := auth.ReadOrCreateSecret(pseudoFile, newPseudonymSecret)
 	if err != nil {
 		return nil, fmt.Errorf("pseudonymisation key %s: %w", pseudoFile, err)
 	}
@@ -94,37 +92,6 @@ func loadSecrets(cfg config.Config) (*secrets, error) {
 		return nil, fmt.Errorf("pseudonymisation key %s: %w", pseudoFile, err)
 	}
 	return s, nil
-}
-
-// readOrCreate reads path, first creating it (mode 0600) with create's content when it does not exist.
-func readOrCreate(path string, create func() ([]byte, error)) ([]byte, error) {
-	data, err := os.ReadFile(path)
-	if !errors.Is(err, fs.ErrNotExist) {
-		return data, err
-	}
-	if data, err = create(); err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return data, f.Close()
-}
-
-func newTokenKeyPEM() ([]byte, error) {
-	k, err := auth.GenerateSigningKey()
-	if err != nil {
-		return nil, err
-	}
-	return auth.MarshalPrivateKeyPEM(k)
 }
 
 func newPseudonymSecret() ([]byte, error) {

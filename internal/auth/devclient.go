@@ -7,8 +7,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
 )
@@ -35,10 +33,7 @@ type DevClient struct {
 // hold a P-384 key.
 func LoadDevClient(dir string) (DevClient, error) {
 	path := filepath.Join(dir, DevKeyFile)
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		data, err = createDevKey(path)
-	}
+	data, err := ReadOrCreateSecret(path, NewSigningKeyPEM)
 	if err != nil {
 		return DevClient{}, fmt.Errorf("dev client key %s: %w", path, err)
 	}
@@ -57,28 +52,14 @@ func LoadDevClient(dir string) (DevClient, error) {
 	}}, nil
 }
 
-// createDevKey writes a new P-384 key to path and returns its PEM.
-func createDevKey(path string) ([]byte, error) {
+// NewSigningKeyPEM makes a new P-384 signing key, as PEM: for the development client, and for Accord's own token
+// keys when none are configured.
+func NewSigningKeyPEM() ([]byte, error) {
 	key, err := GenerateSigningKey()
 	if err != nil {
 		return nil, err
 	}
-	data, err := MarshalPrivateKeyPEM(key)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return data, f.Close()
+	return MarshalPrivateKeyPEM(key)
 }
 
 // Assertion signs a client assertion for the development client, valid for one minute from now, with this jti.
