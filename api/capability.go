@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/accord-fhir/accord/fhir"
@@ -37,7 +38,7 @@ func capabilityStatement(opts Options, params func(typ string) []rest.SearchPara
 			}
 			sp = append(sp, e)
 		}
-		resources = append(resources, withProfiles(map[string]any{
+		resources = append(resources, withProfiles(withIncludes(map[string]any{
 			"type":              typ,
 			"interaction":       interactions,
 			"versioning":        "versioned-update",
@@ -49,7 +50,7 @@ func capabilityStatement(opts Options, params func(typ string) []rest.SearchPara
 			"conditionalDelete": "single",
 			"referencePolicy":   []any{"literal", "local"},
 			"searchParam":       sp,
-		}, opts.Conformance))
+		}, typ, opts), opts.Conformance))
 	}
 	cs := map[string]any{
 		"resourceType": "CapabilityStatement",
@@ -84,6 +85,37 @@ func capabilityStatement(opts Options, params func(typ string) []rest.SearchPara
 		panic("capability statement does not encode: " + err.Error()) // a bug in the literal above
 	}
 	return b
+}
+
+// withIncludes adds to the resource entry of typ the values its search accepts in _include, and in _revinclude
+// but those of the types this API does not serve from the store (the audit trail, the guide's conformance
+// resources), which no search can include.
+func withIncludes(res map[string]any, typ string, opts Options) map[string]any {
+	if opts.Includes == nil {
+		return res
+	}
+	if inc := opts.Includes.Includes(typ); len(inc) > 0 {
+		res["searchInclude"] = toAnySlice(inc)
+	}
+	var rev []string
+	for _, v := range opts.Includes.RevIncludes(typ) {
+		other, _, _ := strings.Cut(v, ":")
+		if other != "AuditEvent" && (opts.Conformance == nil || !opts.Conformance.Serves(other)) {
+			rev = append(rev, v)
+		}
+	}
+	if len(rev) > 0 {
+		res["searchRevInclude"] = toAnySlice(rev)
+	}
+	return res
+}
+
+func toAnySlice(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
 }
 
 func (a *API) metadata(q *request) (*response, error) {

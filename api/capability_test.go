@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -50,8 +52,9 @@ func TestCapabilityStatement_Golden(t *testing.T) {
 		}
 		like, got := maps.Clone(patientEntry), maps.Clone(res)
 		like["type"] = res["type"]
-		for _, own := range []string{"searchParam", "supportedProfile"} {
-			// each type has its own R4 search parameters (TestSearch_CapabilityStatement) and guide profiles
+		for _, own := range []string{"searchParam", "supportedProfile", "searchInclude", "searchRevInclude"} {
+			// each type has its own R4 search parameters (TestSearch_CapabilityStatement), includes
+			// (TestCapabilityStatement_IncludesItListsWork) and guide profiles
 			delete(like, own)
 			delete(got, own)
 		}
@@ -311,4 +314,57 @@ func TestCapabilityStatement_InteractionsItListsWork(t *testing.T) {
 		r = s.Do(t, http.MethodPut, "/Patient/"+id, body)
 		wantStatus(t, r, http.StatusCreated, "update as create (updateCreate)")
 	})
+}
+
+// TestCapabilityStatement_IncludesItListsWork searches each type of the official R4 examples with every
+// _include and _revinclude value the CapabilityStatement lists for it (one request per type, strict handling),
+// expecting 200; and checks the lists of Patient against R4's definitions.
+func TestCapabilityStatement_IncludesItListsWork(t *testing.T) {
+	s := apitest.Start(t)
+	loadResources(t, s, readExamples(t))
+	lists := map[string][2][]string{}
+	for _, res := range asList(get(metadata(t, s), "rest", 0, "resource")) {
+		typ := str(res["type"])
+		var inc, rev []string
+		for _, v := range asAnyList(res["searchInclude"]) {
+			inc = append(inc, str(v))
+		}
+		for _, v := range asAnyList(res["searchRevInclude"]) {
+			rev = append(rev, str(v))
+		}
+		lists[typ] = [2][]string{inc, rev}
+		if len(inc)+len(rev) == 0 {
+			continue
+		}
+		params := url.Values{"_count": {"3"}, "_include": inc, "_revinclude": rev}
+		r := s.Do(t, http.MethodGet, "/"+typ+"?"+params.Encode(), nil, "Prefer", "handling=strict")
+		if r.Status != http.StatusOK {
+			t.Errorf("GET /%s with its %d includes and %d revincludes: status %d: %s", typ, len(inc), len(rev), r.Status, truncated(r.Body))
+		}
+	}
+	// R4 Patient: https://hl7.org/fhir/R4/patient.html#search; its references from Observation.subject …
+	patient := lists["Patient"]
+	if want := []string{"*", "Patient:general-practitioner", "Patient:link", "Patient:organization"}; !slices.Equal(patient[0], want) {
+		t.Errorf("Patient searchInclude = %v, want %v", patient[0], want)
+	}
+	for _, v := range []string{"Observation:subject", "Observation:patient", "Task:patient", "Provenance:target", "Patient:link"} {
+		if !slices.Contains(patient[1], v) {
+			t.Errorf("Patient searchRevInclude has no %s", v)
+		}
+	}
+	for _, v := range patient[1] {
+		if other, _, _ := strings.Cut(v, ":"); other == "AuditEvent" || readOnlyTypes[other] != "" || v == "Encounter:practitioner" {
+			t.Errorf("Patient searchRevInclude lists %s, which cannot include a Patient's referrers", v)
+		}
+	}
+	for typ := range readOnlyTypes {
+		if l := lists[typ]; len(l[0])+len(l[1]) > 0 {
+			t.Errorf("%s, served from the guide, lists includes %v", typ, l)
+		}
+	}
+}
+
+func asAnyList(v any) []any {
+	l, _ := v.([]any)
+	return l
 }

@@ -18,8 +18,9 @@ import (
 // crashStageEnv names the commit stage at which TestCrashChild's process exits.
 const crashStageEnv, crashDirEnv = "ACCORD_TEST_CRASH_STAGE", "ACCORD_TEST_CRASH_DIR"
 
-// TestCrashChild is the process that TestTransaction_ProcessDiesMidway kills: it serves the stack on the given
-// data directory and exits, like a crash, when a transaction reaches the given stage.
+// TestCrashChild is the process that TestTransaction_ProcessDiesMidway (and
+// TestOrg_PatientMove_LeftByAProcessThatDied_FinishedByRecover) kills: it serves the stack on the given data
+// directory and exits, like a crash, when a commit reaches the given stage.
 func TestCrashChild(t *testing.T) {
 	stage, dir := os.Getenv(crashStageEnv), os.Getenv(crashDirEnv)
 	if stage == "" {

@@ -439,6 +439,8 @@ func TestSearch_Errors(t *testing.T) {
 		{"/Task?_include=Task:colour", "_include"},
 		{"/Task?_include=Task:status", "_include"},
 		{"/Task?_revinclude=Provenance:colour", "_revinclude"},
+		{"/Task?_revinclude=Provenance:*", "_revinclude"},
+		{"/Task?_contained=true", "_contained"},
 		{"/Task?_total=maybe", "_total"},
 		{"/Task?_summary=short", "_summary"},
 		{"/Task?_text=referral", "_text"},

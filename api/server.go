@@ -31,6 +31,18 @@ type Options struct {
 	Conformance *conformance.Catalog
 	// Ledger, when not nil, serves the ledger (/ledger…), pending actions and the public waiting times.
 	Ledger *ledger.Ledger
+	// Includes, when not nil, lists the _include and _revinclude values of each type's search, for the
+	// CapabilityStatement (searchInclude, searchRevInclude).
+	Includes IncludeLister
+}
+
+// IncludeLister lists the values of _include and _revinclude that a search of a type accepts (search.Searcher
+// implements it).
+type IncludeLister interface {
+	// Includes lists the values of _include on a search of typ.
+	Includes(typ string) []string
+	// RevIncludes lists the values of _revinclude on a search of typ.
+	RevIncludes(typ string) []string
 }
 
 // DefaultOptions returns a 10 MB body limit and the default logger.

@@ -141,12 +141,18 @@ func Start(t testing.TB, opts ...Options) *Server {
 		t.Fatalf("validation pipeline: %v", err)
 	}
 	led, ls := startLedger(t, st, o, quiet)
-	svc := rest.New(led.Observe(st), v, search.New(st, searchParams, search.DefaultOptions()), rest.DefaultOptions())
-	ao := api.DefaultOptions()
-	ao.Logger, ao.Ready, ao.Ledger = quiet, st.Ping, led
-	if ao.Conformance, err = guide(); err != nil {
+	cat, err := guide()
+	if err != nil {
 		t.Fatalf("implementation guide: %v", err)
 	}
+	sopts := search.DefaultOptions()
+	sopts.Terminology = conformance.NewTerminology(cat, v.Terminology())
+	searcher := search.New(st, searchParams, sopts)
+	ro := rest.DefaultOptions()
+	ro.Scoping = scoping.Scoping() // as accord serve: access shares the indexer's caches
+	svc := rest.New(led.Observe(st), v, searcher, ro)
+	ao := api.DefaultOptions()
+	ao.Logger, ao.Ready, ao.Ledger, ao.Conformance, ao.Includes = quiet, st.Ping, led, cat, searcher
 	if o.MaxBody > 0 {
 		ao.MaxBody = o.MaxBody
 	}

@@ -6,7 +6,9 @@ import (
 	"github.com/accord-fhir/accord/fhir/fhirpath"
 	fhirsearch "github.com/accord-fhir/accord/fhir/search"
 	"github.com/accord-fhir/accord/internal/config"
+	"github.com/accord-fhir/accord/internal/conformance"
 	"github.com/accord-fhir/accord/internal/search"
+	"github.com/accord-fhir/accord/internal/validation"
 	"github.com/accord-fhir/accord/profiles"
 )
 
@@ -19,9 +21,11 @@ func searchParameters() (*fhirsearch.Registry, error) {
 	return reg, nil
 }
 
-// searchOptions are the searcher's options under cfg.
-func searchOptions(cfg config.Config) search.Options {
+// searchOptions are the searcher's options under cfg, with the terminology that validation loaded (the token
+// modifiers :in, :not-in, :below and :above use it) and the value set ids of the guide.
+func searchOptions(cfg config.Config, v *validation.Pipeline, guide *conformance.Catalog) search.Options {
 	o := search.DefaultOptions()
 	o.BaseURL, o.MaxCount = cfg.BaseURL, cfg.SearchMaxCount
+	o.Terminology = conformance.NewTerminology(guide, v.Terminology())
 	return o
 }

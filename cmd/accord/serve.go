@@ -84,9 +84,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	svc := rest.New(led.Observe(st), v, search.New(st, searchParams, searchOptions(cfg)), rest.DefaultOptions())
+	searcher := search.New(st, searchParams, searchOptions(cfg, v, guide))
+	restOpts := rest.DefaultOptions()
+	restOpts.Scoping = scoping.Scoping() // access shares the indexer's caches, which the store's writes keep current
+	svc := rest.New(led.Observe(st), v, searcher, restOpts)
 	apiOpts := api.DefaultOptions()
-	apiOpts.Ledger = led
+	apiOpts.Ledger, apiOpts.Includes = led, searcher
 	apiOpts.BaseURL, apiOpts.MaxBody, apiOpts.Ready, apiOpts.Logger, apiOpts.Version = cfg.BaseURL, cfg.MaxBody, st.Ping, log, version
 	apiOpts.Conformance = guide
 

@@ -19,13 +19,13 @@ type ParseOptions struct {
 
 // resultParams are the parameters that shape results rather than select them.
 var resultParams = []string{"_sort", "_count", "_include", "_revinclude", "_summary", "_elements", "_total", "_cursor",
-	"_format", "_pretty", "_type"}
+	"_format", "_pretty", "_type", "_contained", "_containedType"}
 
 // Parse parses a search request on typ. It returns an *fhir.Error of code invalid (HTTP 400), whose expression
 // names the parameter, for a malformed value, an unknown modifier or prefix, a chain on a parameter that is not
 // a reference, a bad _count, _sort, _include or _revinclude; of code not-supported for a parameter Accord does
-// not implement (_text, _content …); and for an unknown parameter when opts.Strict. Otherwise an unknown
-// parameter is ignored and reported in Query.Issues.
+// not implement (_text, _content …, _contained=true or both, _containedType=contained); and for an unknown
+// parameter when opts.Strict. Otherwise an unknown parameter is ignored and reported in Query.Issues.
 func (r *Registry) Parse(typ string, params url.Values, opts ParseOptions) (*Query, error) {
 	q := &Query{Type: typ, Count: -1, Params: map[string][]string{}}
 	names := make([]string, 0, len(params))
@@ -180,15 +180,17 @@ func (p *parser) has(typ, name, spec, raw string, depth int) (*Criterion, error)
 	return &Criterion{Name: name, Type: typ, Has: &Has{Type: src, Ref: ref, Criterion: *inner}}, nil
 }
 
-// modifiers lists the modifiers each parameter type accepts (besides missing, which all accept).
+// modifiers lists the modifiers each parameter type accepts (besides missing, which all accept). On tokens, in,
+// not-in, below and above need terminology, which the searcher resolves.
 var modifiers = map[Type][]string{
 	TypeString:    {"exact", "contains"},
-	TypeToken:     {"not", "text", "of-type"},
+	TypeToken:     {"not", "text", "of-type", "in", "not-in", "below", "above"},
 	TypeReference: {"identifier"},
 	TypeURI:       {"below", "above"},
 }
 
-// unsupportedModifiers are R4 modifiers that need a terminology service or lists.
+// unsupportedModifiers are R4 modifiers that Accord implements on some types only (tokens and uris), refused as
+// not supported on the others.
 var unsupportedModifiers = []string{"in", "not-in", "below", "above"}
 
 func (p *parser) modifier(c *Criterion, m string) error {
@@ -211,7 +213,7 @@ func (p *parser) modifier(c *Criterion, m string) error {
 // values parses the comma-separated alternatives of a criterion.
 func (p *parser) values(c *Criterion, raw string) ([]Value, error) {
 	var out []Value
-	for _, alt := range splitEscaped(raw, ',') {
+	for _, alt := range Alternatives(raw) {
 		if alt == "" {
 			continue
 		}
@@ -323,11 +325,35 @@ func (p *parser) result(q *Query, name string, values []string) error {
 		if err := p.include(q, base, modifier, name, values); err != nil {
 			return err
 		}
+	case "_contained", "_containedType":
+		for _, v := range values {
+			if err := contained(name, base, v); err != nil {
+				return err
+			}
+		}
+		return nil
 	case "_format", "_pretty", "_type":
 		return nil
 	}
 	q.Params[name] = values
 	return nil
+}
+
+// contained checks _contained and _containedType: Accord searches containers only, so it takes their defaults
+// (false, container) and refuses the searches of contained resources as not supported.
+// See https://hl7.org/fhir/R4/search.html#contained.
+func contained(name, base, value string) error {
+	def, other := "false", []string{"true", "both"}
+	if base == "_containedType" {
+		def, other = "container", []string{"contained"}
+	}
+	switch {
+	case value == def || value == "":
+		return nil
+	case slices.Contains(other, value):
+		return fhir.Errorf(fhir.IssueNotSupported, name, "%s=%s is not supported: Accord does not search contained resources", base, value)
+	}
+	return invalid(name, "%s must be %s or %s", base, def, strings.Join(other, " or "))
 }
 
 // sort parses _sort: comma-separated parameter codes, each with - for descending.
@@ -368,6 +394,9 @@ func (p *parser) include(q *Query, base, modifier, name string, values []string)
 				return invalid(name, "%s must be Type:parameter or Type:parameter:TargetType, not %q", base, truncate(v, 60))
 			}
 			inc.Type = parts[0]
+			if parts[1] == "*" && base == "_revinclude" {
+				return invalid(name, "%s=%s is not supported: name the parameter", base, truncate(v, 60))
+			}
 			if parts[1] != "*" {
 				param, ok := p.r.Param(parts[0], parts[1])
 				if !ok || param.Type != TypeReference {
@@ -393,6 +422,10 @@ func (p *parser) include(q *Query, base, modifier, name string, values []string)
 	}
 	return nil
 }
+
+// Alternatives splits a parameter's value into its comma-separated alternatives (OR), at the commas not escaped
+// as \,; each alternative keeps its escapes.
+func Alternatives(value string) []string { return splitEscaped(value, ',') }
 
 // splitEscaped splits s at the separators not escaped by a backslash; the parts keep their escapes.
 func splitEscaped(s string, sep byte) []string {

@@ -108,6 +108,21 @@ func TestParse_Values(t *testing.T) {
 		{"_has", "ServiceRequest", "_has:Task:focus:status=requested", func(c Criterion) bool {
 			return c.Has != nil && c.Has.Type == "Task" && c.Has.Ref.Code == "focus" && c.Has.Criterion.Values[0].Code == "requested"
 		}},
+		{":in, a versioned canonical", "Condition", "clinical-status:in=http://hl7.org/fhir/ValueSet/condition-clinical|4.0.1", func(c Criterion) bool {
+			v := c.Values[0]
+			return c.Modifier == "in" && v.Text == "http://hl7.org/fhir/ValueSet/condition-clinical|4.0.1" && v.System == ""
+		}},
+		{":not-in, two value sets", "Condition", "category:not-in=ValueSet/a,ValueSet/b", func(c Criterion) bool {
+			return c.Modifier == "not-in" && len(c.Values) == 2 && c.Values[1].Text == "ValueSet/b"
+		}},
+		{":below", "Condition", "clinical-status:below=http://terminology.hl7.org/CodeSystem/condition-clinical|active", func(c Criterion) bool {
+			v := c.Values[0]
+			return c.Modifier == "below" && v.System == "http://terminology.hl7.org/CodeSystem/condition-clinical" && v.Code == "active"
+		}},
+		{":above, escaped |", "Condition", `code:above=urn:x|a\|b`, func(c Criterion) bool {
+			v := c.Values[0]
+			return c.Modifier == "above" && v.System == "urn:x" && v.Code == "a|b"
+		}},
 		{"composite", "Observation", "code-value-quantity=http://loinc.org|8480-6$gt100", func(c Criterion) bool {
 			v := c.Values[0]
 			return len(v.Parts) == 2 && v.Parts[0].Code == "8480-6" && v.Parts[1].Prefix == PrefixGt
@@ -145,6 +160,14 @@ func TestParse_ResultParameters(t *testing.T) {
 	}
 }
 
+// TestParse_Contained: _contained and _containedType at their defaults select containers, as without them.
+func TestParse_Contained(t *testing.T) {
+	q := mustParse(t, "Task", "status=requested&_contained=false&_containedType=container", ParseOptions{Strict: true})
+	if len(q.Criteria) != 1 || len(q.Issues) != 0 || len(q.Params) != 1 {
+		t.Errorf("criteria %d, issues %v, params %v; want the status alone", len(q.Criteria), q.Issues, q.Params)
+	}
+}
+
 func TestParse_UnknownParameter(t *testing.T) {
 	q := mustParse(t, "Task", "status=requested&colour=blue", ParseOptions{})
 	if len(q.Criteria) != 1 || len(q.Issues) != 1 || q.Issues[0].Severity != fhir.SeverityWarning || q.Issues[0].Expression[0] != "colour" {
@@ -173,7 +196,19 @@ func TestParse_Errors(t *testing.T) {
 		{"Patient", "identifier=a|b|c", "identifier", fhir.IssueInvalid},
 		{"Patient", "identifier:of-type=a|b", "identifier:of-type", fhir.IssueInvalid},
 		{"Patient", "name:fuzzy=x", "name:fuzzy", fhir.IssueInvalid},
-		{"Patient", "gender:in=http://x", "gender:in", fhir.IssueNotSupported},
+		{"Task", "owner:below=Organization/1", "owner:below", fhir.IssueNotSupported},
+		{"Patient", "birthdate:in=http://x", "birthdate:in", fhir.IssueNotSupported},
+		{"Condition", "code:below=http://snomed.info/sct", "code:below", fhir.IssueInvalid},
+		{"Condition", "code:below=http://snomed.info/sct|", "code:below", fhir.IssueInvalid},
+		{"Condition", "code:above=|404684003", "code:above", fhir.IssueInvalid},
+		{"Condition", "code:above=a|b|c", "code:above", fhir.IssueInvalid},
+		{"Task", "_contained=true", "_contained", fhir.IssueNotSupported},
+		{"Task", "_contained=both", "_contained", fhir.IssueNotSupported},
+		{"Task", "_contained=maybe", "_contained", fhir.IssueInvalid},
+		{"Task", "_contained:exact=false", "_contained:exact", fhir.IssueInvalid},
+		{"Task", "_containedType=contained", "_containedType", fhir.IssueNotSupported},
+		{"Task", "_containedType=all", "_containedType", fhir.IssueInvalid},
+		{"Task", "_revinclude=Provenance:*", "_revinclude", fhir.IssueInvalid},
 		{"Patient", "name:missing=maybe", "name:missing", fhir.IssueInvalid},
 		{"Task", "status.name=x", "status.name", fhir.IssueInvalid},
 		{"Task", "owner:Observation=1", "owner:Observation", fhir.IssueInvalid},

@@ -28,11 +28,19 @@ func splitPrefix(name, alt string) (Prefix, string, error) {
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
 // parseToken parses [system]|[code], [code], |[code], [system]|; with :of-type, type-system|type-code|value;
-// with :text, any text.
+// with :below and :above, system|code; with :text any text, with :in and :not-in a value set's URI (Text).
 func parseToken(name, modifier, alt string) (Value, error) {
 	v := Value{Raw: unescape(alt)}
-	if modifier == "text" {
+	switch modifier {
+	case "text", "in", "not-in":
 		v.Text = v.Raw
+		return v, nil
+	case "below", "above":
+		parts := splitEscaped(alt, '|')
+		if len(parts) != 2 || parts[0] == "" || parts[1] == "" {
+			return v, invalid(name, "%s takes system|code: the code system whose hierarchy to follow, and a code", name)
+		}
+		v.System, v.Code, v.HasSystem = unescape(parts[0]), unescape(parts[1]), true
 		return v, nil
 	}
 	parts := splitEscaped(alt, '|')

@@ -212,8 +212,8 @@ func (r *Registry) Params(typ string) []*Param {
 }
 
 // Unsupported reports whether code is an R4 search parameter that Accord does not implement (_content, _text,
-// _query, and parameters of type special such as Location's near).
+// _query, _filter, _list, and parameters of type special such as Location's near). _contained and
+// _containedType are result parameters, which Parse takes at their defaults only.
 func Unsupported(code string) bool {
-	return slices.Contains(unsupported, code) || code == "near" || code == "_filter" || code == "_list" ||
-		code == "_contained" || code == "_containedType"
+	return slices.Contains(unsupported, code) || code == "near" || code == "_filter" || code == "_list"
 }

@@ -353,7 +353,7 @@ func (b *builder) bind(el *element, bd *binding) error {
 	}
 	el.bindingURL, _, _ = strings.Cut(bd.ValueSet, "|")
 	set, err := b.terms.expand(bd.ValueSet)
-	if errors.Is(err, errUnexpandable) {
+	if errors.Is(err, ErrUnexpandable) {
 		b.unchecked[el.bindingURL] = err.Error()
 		return nil
 	}

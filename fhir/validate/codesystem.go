@@ -70,3 +70,48 @@ func (cs *codeSystem) descends(code, ancestor string) bool {
 	}
 	return false
 }
+
+// below returns code and its descendants, in document order; a code the system does not define, alone.
+func (cs *codeSystem) below(code string) []string {
+	if _, ok := cs.props[code]; !ok {
+		return []string{code}
+	}
+	children := map[string][]string{}
+	for c, ps := range cs.parents {
+		for _, p := range ps {
+			children[p] = append(children[p], c)
+		}
+	}
+	return cs.closure(code, children)
+}
+
+// above returns code and its ancestors, in document order; a code the system does not define, alone.
+func (cs *codeSystem) above(code string) []string {
+	if _, ok := cs.props[code]; !ok {
+		return []string{code}
+	}
+	return cs.closure(code, cs.parents)
+}
+
+// closure returns code and every code reached from it through next, in document order.
+func (cs *codeSystem) closure(code string, next map[string][]string) []string {
+	reached := map[string]bool{code: true}
+	stack := []string{code}
+	for len(stack) > 0 {
+		c := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, n := range next[c] {
+			if !reached[n] {
+				reached[n] = true
+				stack = append(stack, n)
+			}
+		}
+	}
+	out := make([]string, 0, len(reached))
+	for _, c := range cs.codes {
+		if reached[c] {
+			out = append(out, c)
+		}
+	}
+	return out
+}

@@ -29,6 +29,10 @@
 // slicing of choice types. Not checked: type.targetProfile of references, ordered slicing, and bindings to value sets
 // that cannot be expanded from the loaded definitions (UncheckedValueSets lists them).
 //
+// Validator.Terminology keeps the loaded value sets and code systems, and the expansions made for the bindings,
+// for use after New: the codes of a value set, and the hierarchy of a complete code system (the token search
+// modifiers :in, :not-in, :below and :above).
+//
 // It is step 3 (and the engine of step 4) of Accord's validation pipeline; the JSON schema is step 2.
 //
 // See https://hl7.org/fhir/R4/validation.html, https://hl7.org/fhir/R4/elementdefinition.html,

@@ -85,6 +85,7 @@ type Validator struct {
 	unchecked  map[string]string
 	// notEnforced are the specification's profiles that use what the validator does not support, with why.
 	notEnforced map[string]string
+	terms       *Terminology
 }
 
 // New loads the definitions matching opts.Files from defs and indexes them. It returns an error naming the
@@ -109,7 +110,7 @@ func New(defs fs.FS, opts Options) (*Validator, error) {
 		return nil, fmt.Errorf("validate: %w", err)
 	}
 	v := &Validator{core: b.core, profiles: b.profiles, byType: map[string][]*typeDef{}, invariants: opts.Invariants,
-		unchecked: b.unchecked, notEnforced: b.notEnforced}
+		unchecked: b.unchecked, notEnforced: b.notEnforced, terms: newTerminologyOf(b.terms)}
 	for _, url := range sortedKeys(b.profiles) {
 		if td := b.profiles[url]; td.appliesWhen != "" && td.kind == "resource" {
 			v.byType[td.name] = append(v.byType[td.name], td)
@@ -179,6 +180,10 @@ func (v *Validator) Profiles() []string {
 func (v *Validator) NotEnforced() map[string]string {
 	return maps.Clone(v.notEnforced)
 }
+
+// Terminology returns the value sets and code systems of the loaded definitions, with the expansions made for
+// the bindings.
+func (v *Validator) Terminology() *Terminology { return v.terms }
 
 // UncheckedValueSets returns the value sets of required bindings that cannot be expanded from the loaded
 // definitions (external code systems such as UCUM, ISO 4217 or BCP 13), each with the reason; the bindings to

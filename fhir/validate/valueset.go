@@ -38,11 +38,13 @@ func (s *codeSet) hasCoding(system, code string) bool {
 	return ok
 }
 
-// errUnexpandable marks a value set that cannot be expanded from the loaded definitions (a CodeSystem that is
-// external, such as UCUM or BCP 13, or not complete, or an unsupported filter); its bindings are not checked.
-var errUnexpandable = errors.New("cannot be expanded")
+// ErrUnexpandable marks a value set that cannot be expanded from the loaded definitions (a CodeSystem that is
+// external, such as UCUM or BCP 13, or not complete, or an unsupported filter), whose bindings are not checked,
+// and a code system whose hierarchy Terminology does not hold.
+var ErrUnexpandable = errors.New("cannot be expanded")
 
-// terminology expands value sets on demand during New, memoising every result; it is not used after New.
+// terminology expands value sets on demand, memoising every result: during New, and after it behind the lock of
+// Terminology.
 type terminology struct {
 	defs    *definitions
 	systems map[string]*codeSystem
@@ -57,7 +59,7 @@ func newTerminology(defs *definitions) *terminology {
 }
 
 // expand returns the value set with canonical url (a "|version" suffix is ignored), or an error wrapping
-// errUnexpandable when its codes cannot be listed from the loaded definitions.
+// ErrUnexpandable when its codes cannot be listed from the loaded definitions.
 func (t *terminology) expand(url string) (*codeSet, error) {
 	url, _, _ = strings.Cut(url, "|")
 	if s, ok := t.sets[url]; ok {
@@ -67,7 +69,7 @@ func (t *terminology) expand(url string) (*codeSet, error) {
 		return nil, err
 	}
 	if t.busy[url] {
-		return nil, fmt.Errorf("value set %s includes itself: %w", url, errUnexpandable)
+		return nil, fmt.Errorf("value set %s includes itself: %w", url, ErrUnexpandable)
 	}
 	t.busy[url] = true
 	s, err := t.compose(url)
@@ -83,10 +85,10 @@ func (t *terminology) expand(url string) (*codeSet, error) {
 func (t *terminology) compose(url string) (*codeSet, error) {
 	vs, ok := t.defs.valueSets[url]
 	if !ok {
-		return nil, fmt.Errorf("value set %s is not loaded: %w", url, errUnexpandable)
+		return nil, fmt.Errorf("value set %s is not loaded: %w", url, ErrUnexpandable)
 	}
 	if vs.Compose == nil {
-		return nil, fmt.Errorf("value set %s has no compose: %w", url, errUnexpandable)
+		return nil, fmt.Errorf("value set %s has no compose: %w", url, ErrUnexpandable)
 	}
 	s := newCodeSet(url)
 	for _, rule := range vs.Compose.Include {
@@ -128,7 +130,7 @@ func (t *terminology) apply(rule composeRule, add func(system, code string)) err
 	}
 	if rule.System == "" {
 		if len(within) == 0 {
-			return fmt.Errorf("include without system or value set: %w", errUnexpandable)
+			return fmt.Errorf("include without system or value set: %w", ErrUnexpandable)
 		}
 		for c := range within[0].codings {
 			if in(c.system, c.code) {
@@ -179,10 +181,10 @@ func (t *terminology) codeSystem(url string) (*codeSystem, error) {
 	}
 	r, ok := t.defs.codeSystems[url]
 	if !ok {
-		return nil, fmt.Errorf("code system %s is not loaded: %w", url, errUnexpandable)
+		return nil, fmt.Errorf("code system %s is not loaded: %w", url, ErrUnexpandable)
 	}
 	if r.Content != "complete" {
-		return nil, fmt.Errorf("code system %s has content %q: %w", url, r.Content, errUnexpandable)
+		return nil, fmt.Errorf("code system %s has content %q: %w", url, r.Content, ErrUnexpandable)
 	}
 	cs := newCodeSystem(r.Concept)
 	t.systems[url] = cs
@@ -228,11 +230,11 @@ func (cs *codeSystem) matcher(f filter) (func(string) bool, error) {
 	case f.Op == "regex" && f.Property == "code":
 		re, err := regexp.Compile("^(?:" + f.Value + ")$")
 		if err != nil {
-			return nil, fmt.Errorf("filter regex %q: %v: %w", f.Value, err, errUnexpandable)
+			return nil, fmt.Errorf("filter regex %q: %v: %w", f.Value, err, ErrUnexpandable)
 		}
 		return re.MatchString, nil
 	case f.Op == "=":
 		return func(c string) bool { return cs.props[c][f.Property] == f.Value }, nil
 	}
-	return nil, fmt.Errorf("filter %s %s: %w", f.Property, f.Op, errUnexpandable)
+	return nil, fmt.Errorf("filter %s %s: %w", f.Property, f.Op, ErrUnexpandable)
 }

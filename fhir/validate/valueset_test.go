@@ -60,8 +60,8 @@ func TestExpand(t *testing.T) {
 		t.Run(tc.vs, func(t *testing.T) {
 			s, err := terms.expand(testVS + tc.vs + "|0.1.0")
 			if tc.want == nil {
-				if !errors.Is(err, errUnexpandable) {
-					t.Errorf("expand: err = %v, want errUnexpandable", err)
+				if !errors.Is(err, ErrUnexpandable) {
+					t.Errorf("expand: err = %v, want ErrUnexpandable", err)
 				}
 				return
 			}

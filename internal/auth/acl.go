@@ -19,6 +19,24 @@ const (
 	FieldACL = "acl"
 	// FieldODS holds an Organization's own ODS codes, to find the Organizations of a client's organisations.
 	FieldODS = "acl_ods"
+	// FieldSources lists the other resources a resource's FieldACL was computed from, as "Type/id": the patients it
+	// is about (their GP practice) and the resources its Via elements reference. It finds the resources to index
+	// again when one of those changes what it lends them.
+	FieldSources = "acl_src"
+	// FieldLends holds what a resource lends to the FieldACL of others, as "<elements>=<token>": a Patient's GP
+	// practice, a Via target's organisations. A write that changes it indexes the resources naming it in
+	// FieldSources again (the store does, see internal/store/mongo reindex.go).
+	FieldLends = "acl_lends"
+)
+
+// practicePath is the element of a Patient naming its registered GP practice.
+const practicePath = "generalPractitioner"
+
+// The caches of a Scoping: entries live cacheTTL (the longest another process's change goes unseen), and a cache
+// holds at most cacheSize of them.
+const (
+	cacheTTL  = 30 * time.Second
+	cacheSize = 10000
 )
 
 // maxViaReads bounds the referenced resources read to resolve the Via rules of one resource: the references beyond
@@ -35,18 +53,37 @@ type Source interface {
 // Scoping decides organisation-scoped access with the rules of ScopingRules: who may see a resource, and as whom
 // a client writes it. It is safe for concurrent use.
 type Scoping struct {
-	rules     map[string]TypeRule
-	src       Source
+	rules map[string]TypeRule
+	src   Source
+	// practices caches the GP practice of patients, by patient id.
 	practices *practiceCache
 	// targets caches the organisation tokens of the resources referenced through Via rules, by viaKey.
 	targets *practiceCache
+	// orgs caches the references of the Organizations carrying a client's ODS codes, by orgsKey.
+	orgs *practiceCache
+	// targetPaths lists, for each type Via rules resolve, the sets of its elements they read.
+	targetPaths map[string][][]string
 }
 
 // NewScoping returns a Scoping that reads patients and organisations from src (nil: references are not resolved,
 // so that patient data is seen by no GP practice; only an Indexer not yet attached to its store does that).
-func NewScoping(src Source) *Scoping {
-	return &Scoping{rules: ScopingRules(), src: src, practices: newPracticeCache(30*time.Second, 10000, time.Now),
-		targets: newPracticeCache(30*time.Second, 10000, time.Now)}
+func NewScoping(src Source) *Scoping { return newScoping(src, time.Now) }
+
+// newScoping is NewScoping with the clock of its caches.
+func newScoping(src Source, now func() time.Time) *Scoping {
+	s := &Scoping{rules: ScopingRules(), src: src, practices: newPracticeCache(cacheTTL, cacheSize, now),
+		targets: newPracticeCache(cacheTTL, cacheSize, now), orgs: newPracticeCache(cacheTTL, cacheSize, now),
+		targetPaths: map[string][][]string{}}
+	for _, r := range s.rules {
+		for _, via := range r.Via {
+			for typ, paths := range via.Targets {
+				if !slices.ContainsFunc(s.targetPaths[typ], func(p []string) bool { return slices.Equal(p, paths) }) {
+					s.targetPaths[typ] = append(s.targetPaths[typ], paths)
+				}
+			}
+		}
+	}
+	return s
 }
 
 // Shared reports whether resources of typ are visible to every client with a scope for the type.
@@ -57,30 +94,42 @@ func (s *Scoping) Shared(typ string) bool { return rule(s.rules, typ).Shared }
 // practice of the patient it is about. Shared types have none (everyone sees them). It returns an error only when
 // the patient or a referenced resource cannot be read (not when it does not exist).
 func (s *Scoping) Tokens(ctx context.Context, typ string, obj fhir.Object) ([]string, error) {
+	tokens, _, err := s.scope(ctx, typ, obj)
+	return tokens, err
+}
+
+// scope returns the tokens of obj (see Tokens), and the other resources they were read from as "Type/id": the
+// patients it is about and the Via targets it references, stored or not (one stored later names its
+// organisations then). Both are sorted, each entry once.
+func (s *Scoping) scope(ctx context.Context, typ string, obj fhir.Object) (tokens, sources []string, err error) {
 	r := rule(s.rules, typ)
 	if r.Shared {
-		return nil, nil
+		return nil, nil, nil
 	}
-	var tokens []string
 	for _, path := range append(slices.Clone(r.See), r.Writers...) {
 		tokens = append(tokens, orgTokens(obj, path)...)
 	}
-	via, err := s.viaTokens(ctx, r, obj, nil)
+	via, refs, err := s.viaTokens(ctx, r, obj, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	tokens = append(tokens, via...)
+	tokens, sources = append(tokens, via...), refs
 	for _, path := range r.Patient {
 		for _, id := range patientIDs(obj, path) {
 			gp, err := s.practice(ctx, id)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			tokens = append(tokens, gp...)
+			tokens, sources = append(tokens, gp...), append(sources, "Patient/"+id)
 		}
 	}
-	slices.Sort(tokens)
-	return slices.Compact(tokens), nil
+	return sortedSet(tokens), sortedSet(sources), nil
+}
+
+// sortedSet sorts list and removes repetitions.
+func sortedSet(list []string) []string {
+	slices.Sort(list)
+	return slices.Compact(list)
 }
 
 // practice returns the organisation tokens of the GP practice of Patient/id, none when it is not stored.
@@ -91,6 +140,7 @@ func (s *Scoping) practice(ctx context.Context, id string) ([]string, error) {
 	if codes, ok := s.practices.get(id); ok {
 		return codes, nil
 	}
+	gen := s.practices.generation()
 	p, err := s.src.Read(ctx, "Patient", id)
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrGone) {
 		return nil, nil
@@ -102,24 +152,23 @@ func (s *Scoping) practice(ctx context.Context, id string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("organisation scoping: decode Patient/%s: %w", id, err)
 	}
-	codes := orgTokens(obj, "generalPractitioner")
-	s.practices.put(id, codes)
+	codes := orgTokens(obj, practicePath)
+	s.practices.put(id, codes, gen)
 	return codes, nil
 }
 
 // viaTokens returns the organisation tokens named through the Via rules of r: those at the target elements of
 // each resource obj references there, read from pending ("Type/id", resources of the same transaction), else from
-// the cache, else from the source. At most maxViaReads references are resolved; missing targets name none. The
-// cache, like the patients', may hold a target changed by another process for its TTL.
-func (s *Scoping) viaTokens(ctx context.Context, r TypeRule, obj fhir.Object, pending map[string]fhir.Object) ([]string, error) {
-	var tokens []string
-	resolved := 0
+// the cache, else from the source; and the references resolved ("Type/id"). At most maxViaReads references are
+// resolved; missing targets name none. The cache, like the patients', may hold a target changed by another
+// process for its TTL.
+func (s *Scoping) viaTokens(ctx context.Context, r TypeRule, obj fhir.Object, pending map[string]fhir.Object) (tokens, refs []string, err error) {
 	for _, via := range r.Via {
 		for _, ref := range targetRefs(obj, via.Path, via.Targets) {
-			if resolved == maxViaReads {
-				return tokens, nil
+			if len(refs) == maxViaReads {
+				return tokens, refs, nil
 			}
-			resolved++
+			refs = append(refs, ref)
 			typ, id, _ := strings.Cut(ref, "/")
 			paths := via.Targets[typ]
 			if target, ok := pending[ref]; ok {
@@ -134,23 +183,24 @@ func (s *Scoping) viaTokens(ctx context.Context, r TypeRule, obj fhir.Object, pe
 				tokens = append(tokens, cached...)
 				continue
 			}
+			gen := s.targets.generation()
 			res, err := s.src.Read(ctx, typ, id)
 			if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrGone) {
 				continue // not cached: it may be created next
 			}
 			if err != nil {
-				return nil, fmt.Errorf("organisation scoping: read %s: %w", ref, err)
+				return nil, nil, fmt.Errorf("organisation scoping: read %s: %w", ref, err)
 			}
 			target, err := fhir.DecodeObject(res.JSON, fhir.MaxDepth)
 			if err != nil {
-				return nil, fmt.Errorf("organisation scoping: decode %s: %w", ref, err)
+				return nil, nil, fmt.Errorf("organisation scoping: decode %s: %w", ref, err)
 			}
 			found := targetTokens(target, paths)
-			s.targets.put(key, found)
+			s.targets.put(key, found, gen)
 			tokens = append(tokens, found...)
 		}
 	}
-	return tokens, nil
+	return tokens, refs, nil
 }
 
 // targetTokens returns the organisation tokens at the elements paths of a referenced resource.
@@ -165,39 +215,68 @@ func targetTokens(target fhir.Object, paths []string) []string {
 // viaKey is the cache key of the organisations at the elements paths of the resource ref ("Type/id").
 func viaKey(ref string, paths []string) string { return ref + "#" + strings.Join(paths, ",") }
 
-// Index returns the scoping index fields of obj: FieldACL for a scoped type, FieldODS for an Organization.
+// Index returns the scoping index fields of obj: FieldACL and FieldSources for a scoped type, FieldODS for an
+// Organization, and FieldLends for a Patient or a type Via rules resolve. It caches what it reads, never obj: the
+// caches learn of a write from Forget, once it is decided.
 func (s *Scoping) Index(ctx context.Context, typ string, obj fhir.Object) (map[string]any, error) {
 	fields := map[string]any{}
-	if id, _ := obj["id"].(string); typ == "Patient" && id != "" {
-		s.practices.put(id, orgTokens(obj, "generalPractitioner")) // this patient's practice, as written now
-	}
-	if id, _ := obj["id"].(string); id != "" {
-		s.refreshTargets(typ+"/"+id, obj) // a resource Via rules resolve, as written now
-	}
 	if typ == "Organization" {
 		if codes := selfCodes(obj); len(codes) > 0 {
 			fields[FieldODS] = codes
 		}
 	}
-	tokens, err := s.Tokens(ctx, typ, obj)
+	if lends := s.lends(typ, obj); len(lends) > 0 {
+		fields[FieldLends] = lends
+	}
+	tokens, sources, err := s.scope(ctx, typ, obj)
 	if err != nil {
 		return nil, err
 	}
 	if len(tokens) > 0 {
 		fields[FieldACL] = tokens
 	}
+	if len(sources) > 0 {
+		fields[FieldSources] = sources
+	}
 	return fields, nil
 }
 
-// refreshTargets replaces the cached organisations of ref ("Type/id"), obj, for every Via rule that resolves its type.
-func (s *Scoping) refreshTargets(ref string, obj fhir.Object) {
-	typ, _, _ := strings.Cut(ref, "/")
-	for _, r := range s.rules {
-		for _, via := range r.Via {
-			if paths, ok := via.Targets[typ]; ok {
-				s.targets.put(viaKey(ref, paths), targetTokens(obj, paths))
-			}
+// lends returns what obj, a resource of typ, lends to the FieldACL of other resources, as "<elements>=<token>":
+// a Patient's GP practice, and the organisations at each set of elements Via rules read of its type. It depends on
+// obj alone, so that indexing another resource again never changes it.
+func (s *Scoping) lends(typ string, obj fhir.Object) []string {
+	var out []string
+	if typ == "Patient" {
+		for _, t := range orgTokens(obj, practicePath) {
+			out = append(out, practicePath+"="+t)
 		}
+	}
+	for _, paths := range s.targetPaths[typ] {
+		key := strings.Join(paths, ",")
+		for _, t := range targetTokens(obj, paths) {
+			out = append(out, key+"="+t)
+		}
+	}
+	return sortedSet(out)
+}
+
+// Forget drops what the Scoping caches about typ/id, so that this process serves nothing older than a write of
+// it: a Patient's GP practice, the organisations of a resource Via rules resolve, and for an Organization the
+// Organizations of every set of ODS codes (its codes may have been others before). The store calls it, through
+// the Indexer, once each write is decided (store.Forgetter).
+func (s *Scoping) Forget(typ, id string) {
+	if typ == "Patient" {
+		s.practices.drop(id)
+	}
+	if sets := s.targetPaths[typ]; len(sets) > 0 {
+		keys := make([]string, len(sets))
+		for i, paths := range sets {
+			keys[i] = viaKey(typ+"/"+id, paths)
+		}
+		s.targets.drop(keys...)
+	}
+	if typ == "Organization" {
+		s.orgs.clear()
 	}
 }
 
@@ -214,7 +293,8 @@ func Restricted(p Principal) bool {
 }
 
 // Visibility returns what p may see: for a restricted principal, its ODS codes and the references of the
-// Organizations that carry them.
+// Organizations that carry them (cached for cacheTTL by set of codes, and dropped when an Organization is written
+// through this process).
 func (s *Scoping) Visibility(ctx context.Context, p Principal) (*Visibility, error) {
 	v := &Visibility{s: s, restricted: Restricted(p)}
 	if !v.restricted {
@@ -222,17 +302,37 @@ func (s *Scoping) Visibility(ctx context.Context, p Principal) (*Visibility, err
 	}
 	v.tokens = slices.Clone(p.Organizations)
 	if s.src != nil && len(p.Organizations) > 0 {
-		page, err := s.src.Find(ctx, "Organization", store.Query{Conds: []store.Cond{
-			{Field: FieldODS, Op: store.OpEq, Values: anys(p.Organizations)}}})
+		refs, err := s.organizations(ctx, p.Organizations)
 		if err != nil {
-			return nil, fmt.Errorf("organisation scoping: find the client's organisations: %w", err)
+			return nil, err
 		}
-		for _, r := range page.Resources {
-			v.tokens = append(v.tokens, r.Reference())
-		}
+		v.tokens = append(v.tokens, refs...)
 	}
 	return v, nil
 }
+
+// organizations returns the references of the Organizations carrying one of codes, from the cache or the source.
+func (s *Scoping) organizations(ctx context.Context, codes []string) ([]string, error) {
+	key := orgsKey(codes)
+	if refs, ok := s.orgs.get(key); ok {
+		return refs, nil
+	}
+	gen := s.orgs.generation()
+	page, err := s.src.Find(ctx, "Organization", store.Query{Conds: []store.Cond{
+		{Field: FieldODS, Op: store.OpEq, Values: anys(codes)}}, OmitJSON: true})
+	if err != nil {
+		return nil, fmt.Errorf("organisation scoping: find the client's organisations: %w", err)
+	}
+	refs := make([]string, len(page.Resources))
+	for i, r := range page.Resources {
+		refs[i] = r.Reference()
+	}
+	s.orgs.put(key, refs, gen)
+	return refs, nil
+}
+
+// orgsKey is the cache key of a set of ODS codes: the same whatever their order and repetitions.
+func orgsKey(codes []string) string { return strings.Join(sortedSet(slices.Clone(codes)), "\n") }
 
 // Sees reports whether the principal may see obj, a resource of typ.
 func (v *Visibility) Sees(ctx context.Context, typ string, obj fhir.Object) (bool, error) {
@@ -284,7 +384,7 @@ func (s *Scoping) WritesAs(ctx context.Context, p Principal, typ string, obj fhi
 			named = append(named, codes...)
 		}
 	}
-	via, err := s.viaTokens(ctx, r, obj, pending)
+	via, _, err := s.viaTokens(ctx, r, obj, pending)
 	if err != nil {
 		return err
 	}

@@ -8,8 +8,10 @@
 // elements (by ODS code, or by reference to an Organization carrying it), and for patient data the patient's
 // registered GP practice. A type that names no organisation itself (Appointment) reaches them through the
 // resources it references (TypeRule.Via: a HealthcareService's providedBy, a ServiceRequest's performer …), one
-// level deep. The Indexer writes them at write time into the index field FieldACL, so that searches
-// filter in the query; reads check the resource itself. The Registry puts the clients file above the clients
+// level deep. The Indexer writes them at write time into the index field FieldACL, so that searches (and, through
+// the store's copy in each version, histories) filter in the query; reads check the resource itself. It records
+// where they came from (FieldSources) and what a Patient or Via target lends (FieldLends), so that the store
+// indexes the resources about a patient again when the patient changes practice. The Registry puts the clients file above the clients
 // registered through the admin API.
 //
 // The HTTP layer (api/) parses requests, calls Service.Token and Service.Authenticate, puts the Principal in the

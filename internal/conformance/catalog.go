@@ -1,6 +1,7 @@
 // Package conformance serves the conformance resources of Accord's implementation guide — StructureDefinition,
 // ValueSet, CodeSystem and ImplementationGuide — read-only: read by id, search by url, name, type and version,
-// and the expansion of the guide's own value sets ($expand).
+// and the expansion of the guide's own value sets ($expand); and, through Terminology, the value sets and code
+// system hierarchies of R4 and of the guide that token searches name (:in, :not-in, :below, :above).
 // See https://hl7.org/fhir/R4/conformance-module.html and https://hl7.org/fhir/R4/valueset-operation-expand.html.
 package conformance
 

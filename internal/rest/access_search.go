@@ -61,8 +61,10 @@ func (s *Service) visibleIncluded(ctx context.Context, p auth.Principal, vis *au
 
 // historyAs returns a page of history for the caller. An instance's history needs the history-instance scope and
 // the resource visible; a type's needs history-type, and the system's gives only the types the caller may
-// history. For provider and GP systems, versions of resources they may not see are left out of type and system
-// history pages (which may then hold fewer than _count entries; paging goes on).
+// history. For provider and GP systems, type and system history hold only the versions of resources they may
+// see. Both restrictions are in the store's query (store.WithRestriction: versions carry their resource's
+// scoping index), so that pages are full; each entry is checked again against its resource's current version,
+// which decides (a page may fall short only while a resource's versions are being brought in step).
 func (s *Service) historyAs(ctx context.Context, q store.HistoryQuery) (store.HistoryPage, error) {
 	var p auth.Principal
 	var err error
@@ -82,23 +84,33 @@ func (s *Service) historyAs(ctx context.Context, q store.HistoryQuery) (store.Hi
 	if err != nil {
 		return store.HistoryPage{}, err
 	}
-	page, err := s.store.History(ctx, q)
+	vis, err := s.scoping.Visibility(ctx, p)
+	if err != nil {
+		return store.HistoryPage{}, err
+	}
+	page, err := s.store.History(store.WithRestriction(ctx, historyRestriction(p, vis)), q)
 	if err != nil {
 		return page, err
 	}
-	if page.Entries, err = s.visibleEntries(ctx, p, page.Entries); err != nil {
+	if page.Entries, err = s.visibleEntries(ctx, p, vis, page.Entries); err != nil {
 		return store.HistoryPage{}, err
 	}
 	touchEntries(ctx, page.Entries)
 	return page, nil
 }
 
-// visibleEntries keeps the history entries of types p may history, of resources p may see.
-func (s *Service) visibleEntries(ctx context.Context, p auth.Principal, entries []store.Entry) ([]store.Entry, error) {
-	vis, err := s.scoping.Visibility(ctx, p)
-	if err != nil {
-		return nil, err
+// historyRestriction restricts a type or system history to the types p may history and the resources it sees.
+func historyRestriction(p auth.Principal, vis *auth.Visibility) store.Restriction {
+	return func(typ string) []store.Cond {
+		if !p.Allows(typ, auth.InteractionHistoryType) {
+			return []store.Cond{{Field: auth.FieldACL, Op: store.OpEq}} // no value: nothing of the type
+		}
+		return vis.Conds(typ)
 	}
+}
+
+// visibleEntries keeps the history entries of types p may history, of resources p may see.
+func (s *Service) visibleEntries(ctx context.Context, p auth.Principal, vis *auth.Visibility, entries []store.Entry) ([]store.Entry, error) {
 	seen := map[string]bool{}
 	out := entries[:0:0]
 	for _, e := range entries {

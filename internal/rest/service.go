@@ -65,6 +65,9 @@ type Options struct {
 	ClaimLease time.Duration
 	// ClaimWait is how long a conditional create waits for a concurrent creator's resource to appear.
 	ClaimWait time.Duration
+	// Scoping decides organisation-scoped access; nil makes one reading the store. Give the store indexer's
+	// (auth.Indexer.Scoping) so that access shares its caches, which the store's writes keep current.
+	Scoping *auth.Scoping
 }
 
 // DefaultOptions returns the defaults: depth 64, UUID ids, a 30 s claim lease and a 10 s wait.
@@ -89,7 +92,11 @@ func New(st store.Store, v Validator, s Searcher, opts Options) *Service {
 	if opts.MaxDepth == 0 {
 		opts.MaxDepth = fhir.MaxDepth
 	}
-	return &Service{store: st, validate: v, search: s, opts: opts, scoping: auth.NewScoping(st)}
+	scoping := opts.Scoping
+	if scoping == nil {
+		scoping = auth.NewScoping(st)
+	}
+	return &Service{store: st, validate: v, search: s, opts: opts, scoping: scoping}
 }
 
 // Outcome is the result of a write.

@@ -1,7 +1,8 @@
 // Package search runs FHIR searches over the store: its Indexer extracts the index fields of each written
 // resource (fhir/search evaluates the R4 parameter expressions; this package encodes the values), and its
 // Searcher turns a search request into store queries: criteria, chains and reverse chains, sorting, keyset
-// paging, _include and _revinclude.
+// paging, _include and _revinclude (whose accepted values it lists for the CapabilityStatement: Includes,
+// RevIncludes).
 //
 // # Index fields
 //
@@ -36,10 +37,12 @@
 //
 // A search makes one find (and one count with _total=accurate or estimate), one more per chain level and target
 // type and per reverse chain (which return at most Options.MaxChainMatches ids each, or fail with too-costly),
-// and one per included type and per _revinclude in each include round. None grows with the collection. Pages are
-// keyset-paged: the _cursor of a link holds the sort values and id of the page's last (or first) resource, so
-// that resources added or removed elsewhere in the order neither shift nor repeat later pages. Without _sort the
-// order is _lastUpdated ascending; ties are broken by id.
+// and one per included type and per _revinclude in each include round. None grows with the collection. The
+// token modifiers that need terminology make none: value sets and hierarchies are resolved in memory
+// (Options.Terminology) into the codes the criterion's keys must hold. Pages are keyset-paged: the _cursor of a
+// link holds the sort values and id of the page's last (or first) resource, so that resources added or removed
+// elsewhere in the order neither shift nor repeat later pages. Without _sort the order is _lastUpdated
+// ascending; ties are broken by id.
 //
 // # Choices and limits
 //
@@ -48,8 +51,21 @@
 //     and lt. Quantities match by unit as written (system|code, or code or unit text): no UCUM conversion.
 //   - A token on a code element has no system (R4's implied system of its binding is not looked up), so
 //     status=requested and status=|requested match, a system|requested does not.
-//   - :in, :not-in, :below and :above on tokens (terminology) and references are refused (not-supported);
-//     _text, _content, _query, _filter, _list and near too.
+//   - Token :in and :not-in take a value set the server knows: a canonical URL (with an optional |version, which
+//     must be the loaded one) of R4's or the guide's value sets, or ValueSet/id of one the server serves (the
+//     guide's). Its expansion from the loaded code systems becomes system|code keys, and |code keys, so that
+//     elements of type code, whose system is implied by their binding, match too. :not-in, like :not, matches
+//     the resources with no such code, those without the element included.
+//   - Token :below and :above take system|code and follow the hierarchy of the loaded complete CodeSystems
+//     (nested concepts; the parent, child and subsumedBy properties), the code included; they match as :in
+//     does. SNOMED CT, LOINC and the other systems that are not loaded have no known hierarchy.
+//   - What the terminology cannot answer is a 400 naming the parameter: an unknown value set (invalid), a value
+//     set that cannot be expanded (it includes SNOMED CT, UCUM …, or unsupported filters) or a code system
+//     without a known hierarchy (not-supported), more than Options.MaxCodes codes (too-costly).
+//   - :in, :not-in, :below and :above on other types than token (uri takes :below and :above) are refused
+//     (not-supported); _text, _content, _query, _filter, _list and near too; _contained=true or both and
+//     _containedType=contained as well: contained resources are not searched (_contained=false and
+//     _containedType=container, the defaults, are accepted).
 //   - Chains and _has look at the referenced resources without the caller's organisation scoping (which applies
 //     to the searched type and to included resources).
 //   - _summary and _elements apply to the matches, not to included resources. The total is given without

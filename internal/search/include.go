@@ -179,3 +179,34 @@ func (in *includer) fetch(typ string, cond store.Cond) (store.FindPage, error) {
 	}
 	return page, nil
 }
+
+// Includes lists the values _include accepts on a search of typ, for the CapabilityStatement: * and typ:param for
+// each of its reference parameters, sorted.
+func (s *Searcher) Includes(typ string) []string {
+	var out []string
+	for _, p := range s.reg.Params(typ) {
+		if p.Type == fhirsearch.TypeReference {
+			out = append(out, typ+":"+p.Code)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return append([]string{"*"}, out...)
+}
+
+// RevIncludes lists the values _revinclude accepts on a search of typ that may include resources, for the
+// CapabilityStatement: Other:param for every reference parameter of every type that may refer to typ (its
+// targets include typ, or it has none), sorted.
+func (s *Searcher) RevIncludes(typ string) []string {
+	var out []string
+	for _, other := range fhir.ResourceTypes() {
+		for _, p := range s.reg.Params(other) {
+			if p.Type == fhirsearch.TypeReference && (len(p.Targets) == 0 || slices.Contains(p.Targets, typ)) {
+				out = append(out, other+":"+p.Code)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}

@@ -40,16 +40,29 @@ func (pl *planner) cond(c fhirsearch.Criterion) (store.Cond, error) {
 	}
 	alts := make([]store.Cond, 0, len(c.Values))
 	for _, v := range c.Values {
+		if c.Param.Type == fhirsearch.TypeToken && isTermModifier(c.Modifier) {
+			cond, err := pl.termCond(c, v)
+			if err != nil {
+				return store.Cond{}, err
+			}
+			alts = append(alts, cond)
+			continue
+		}
 		alts = append(alts, pl.valueCond(c, v))
 	}
 	cond := alts[0]
 	if len(alts) > 1 {
 		cond = or(alts...)
 	}
-	if c.Modifier == "not" {
-		cond.Not = true
+	if c.Modifier == "not" || c.Modifier == "not-in" {
+		cond.Not = true // R4: resources without a matching value, those without a value included
 	}
 	return cond, nil
+}
+
+// isTermModifier reports whether a token modifier needs the terminology.
+func isTermModifier(m string) bool {
+	return m == "in" || m == "not-in" || m == "below" || m == "above"
 }
 
 // valueCond is the condition of one value of a criterion.

@@ -30,13 +30,20 @@ type Options struct {
 	// BaseURL is the service's public base URL, when configured: absolute references to it are searched as
 	// relative ones.
 	BaseURL string
+	// Terminology resolves the token modifiers :in, :not-in, :below and :above; nil refuses them (not-supported).
+	Terminology Terminology
+	// MaxCodes bounds the codes one value of those modifiers may stand for (beyond it the search fails with
+	// too-costly, HTTP 400).
+	MaxCodes int
 	// Clock gives now, for ap on dates.
 	Clock func() time.Time
 }
 
-// DefaultOptions returns pages of 20 and at most 1000, 1000 chain matches and included resources, 3 iterations.
+// DefaultOptions returns pages of 20 and at most 1000, 1000 chain matches and included resources, 3 iterations,
+// 1000 codes per value set or hierarchy, and no terminology.
 func DefaultOptions() Options {
-	return Options{DefaultCount: 20, MaxCount: 1000, MaxChainMatches: 1000, MaxIncluded: 1000, MaxIterate: 3, MaxMatch: 100, Clock: time.Now}
+	return Options{DefaultCount: 20, MaxCount: 1000, MaxChainMatches: 1000, MaxIncluded: 1000, MaxIterate: 3, MaxMatch: 100,
+		MaxCodes: 1000, Clock: time.Now}
 }
 
 // Searcher runs FHIR searches over a store whose Indexer includes this package's Indexer. It implements
@@ -70,6 +77,9 @@ func New(st store.Store, reg *fhirsearch.Registry, opts Options) *Searcher {
 	}
 	if opts.MaxMatch <= 0 {
 		opts.MaxMatch = d.MaxMatch
+	}
+	if opts.MaxCodes <= 0 {
+		opts.MaxCodes = d.MaxCodes
 	}
 	if opts.Clock == nil {
 		opts.Clock = time.Now
@@ -126,8 +136,9 @@ func (s *Searcher) Match(ctx context.Context, typ string, params url.Values) ([]
 	return page.Resources, nil
 }
 
-// ClaimKey is the canonical form of params under typ (type, then the parameters sorted by name and their values
-// sorted), or "" for criteria that do not parse, name unknown parameters or hold result parameters.
+// ClaimKey is the canonical form of params under typ (type, then the parameters sorted by name, their values
+// sorted, and the comma-separated alternatives of each value sorted, so that identifier=a,b and identifier=b,a
+// claim the same key), or "" for criteria that do not parse, name unknown parameters or hold result parameters.
 func (s *Searcher) ClaimKey(typ string, params url.Values) string {
 	q, err := s.reg.Parse(typ, params, fhirsearch.ParseOptions{Strict: true, BaseURL: s.opts.BaseURL})
 	if err != nil || len(q.Criteria) == 0 || len(q.Params) != len(params) || len(q.Sort) > 0 || q.Count >= 0 ||
@@ -143,7 +154,10 @@ func (s *Searcher) ClaimKey(typ string, params url.Values) string {
 	b.WriteString(typ)
 	sep := byte('?')
 	for _, n := range names {
-		vals := slices.Clone(params[n])
+		vals := make([]string, len(params[n]))
+		for i, v := range params[n] {
+			vals[i] = canonicalValue(v)
+		}
 		slices.Sort(vals)
 		for _, v := range vals {
 			b.WriteByte(sep)
@@ -152,6 +166,14 @@ func (s *Searcher) ClaimKey(typ string, params url.Values) string {
 		}
 	}
 	return b.String()
+}
+
+// canonicalValue is v with its alternatives (split at the commas not escaped as \,) sorted and without
+// repetitions or empty ones, which select nothing more.
+func canonicalValue(v string) string {
+	alts := slices.DeleteFunc(fhirsearch.Alternatives(v), func(a string) bool { return a == "" })
+	slices.Sort(alts)
+	return strings.Join(slices.Compact(alts), ",")
 }
 
 // Params lists the search parameters of typ, for the CapabilityStatement: every R4 parameter of the type that

@@ -70,7 +70,9 @@ type Entry struct {
 	Findings []fhir.Issue
 }
 
-// HistoryQuery selects versions, newest first. Type and ID narrow it to a type or an instance.
+// HistoryQuery selects versions, newest first. Type and ID narrow it to a type or an instance. A type or system
+// history made with a context carrying a Restriction (WithRestriction) holds only the versions of the resources
+// whose current version meets the restriction's conditions, in the query itself, so that pages are full.
 type HistoryQuery struct {
 	Type, ID string
 	Since    time.Time // zero: no lower bound
@@ -94,7 +96,7 @@ type Store interface {
 	VRead(ctx context.Context, typ, id, versionID string) (fhir.Resource, error)
 	// Commit applies every write or none: ErrPreconditionFailed, ErrConflict or *ClaimedError leave no trace.
 	Commit(ctx context.Context, writes []Write) ([]Result, error)
-	// History returns versions, newest first.
+	// History returns versions, newest first; the restriction of ctx applies to type and system history.
 	History(ctx context.Context, q HistoryQuery) (HistoryPage, error)
 	// Find returns the current (not deleted) resources of a type that match every condition.
 	Find(ctx context.Context, typ string, q Query) (FindPage, error)
@@ -112,9 +114,27 @@ type Indexer interface {
 	Index(typ string, obj fhir.Object) (map[string]any, error)
 }
 
+// Forgetter is an Indexer that caches what it reads of other resources to index one (organisation scoping: a
+// patient's GP practice). The store calls Forget with every resource it writes once the write is decided, and with
+// every resource it indexes again because of another's write, so that the cache serves nothing older.
+type Forgetter interface {
+	Forget(typ, id string)
+}
+
 // Indexers combines indexers: every one indexes every resource, and their fields are merged (a field produced by
 // two indexers is an error, so that no indexer silently overwrites another's).
 type Indexers []Indexer
+
+var _ Forgetter = Indexers(nil)
+
+// Forget calls Forget on every indexer that is a Forgetter.
+func (is Indexers) Forget(typ, id string) {
+	for _, ix := range is {
+		if f, ok := ix.(Forgetter); ok {
+			f.Forget(typ, id)
+		}
+	}
+}
 
 // Index merges the fields of every indexer.
 func (is Indexers) Index(typ string, obj fhir.Object) (map[string]any, error) {

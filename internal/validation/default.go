@@ -61,7 +61,9 @@ func Load(defs fs.FS, opts Options) (*Pipeline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load the R4 base definitions and the implementation guide: %w", err)
 	}
-	return New(structure(sv), StepFunc(v.Validate)).WithProfiles(v, opts.Levels), nil
+	p := New(structure(sv), StepFunc(v.Validate)).WithProfiles(v, opts.Levels)
+	p.terms = v.Terminology()
+	return p, nil
 }
 
 // checkClauses fails when levels names a clause that the clause CodeSystem of defs does not define.

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/accord-fhir/accord/fhir"
+	"github.com/accord-fhir/accord/fhir/validate"
 )
 
 // Step is one validation step; it reports every issue it finds.
@@ -36,6 +37,7 @@ type Pipeline struct {
 	steps     []Step
 	profiles  Profiles
 	levels    Levels
+	terms     *validate.Terminology
 }
 
 // New returns a pipeline: structure runs first (nil for none); later steps run only on structurally valid
@@ -50,6 +52,10 @@ func (p *Pipeline) WithProfiles(profiles Profiles, levels Levels) *Pipeline {
 	q.profiles, q.levels = profiles, levels
 	return &q
 }
+
+// Terminology returns the value sets and code systems that Load loaded (R4's and the guide's), for the token
+// search modifiers; nil for a pipeline built otherwise.
+func (p *Pipeline) Terminology() *validate.Terminology { return p.terms }
 
 // Validate runs the pipeline on obj. The entries of a transaction or batch Bundle are checked against the
 // profiles too (the base step checks every nested resource); so are the profiles named by WithRequested in ctx.

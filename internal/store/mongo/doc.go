@@ -3,7 +3,9 @@
 //
 // Layout: "versions" holds every version, keyed "Type/id/vid" (inserting it is the compare-and-swap of a write);
 // one collection per resource type holds the current view, keyed by id, with the search index fields; "txns" holds
-// the commit records of multi-resource commits; "claims" the conditional-create claims; "meta" the repair mark.
+// the commit records of multi-resource commits; "claims" the conditional-create claims; "meta" the repair mark;
+// "reindex" the pending re-indexes (reindex.go). Each version also carries a copy of its resource's restriction
+// fields (Options.VersionFields, e.g. the organisation-scoping acl) so that restricted history is one query.
 // A multi-resource commit writes its versions marked pending, then inserts its commit record (the atomic decision),
 // then rolls forward; Recover finishes or undoes what a crashed process left. See design.md "Storage".
 package mongo

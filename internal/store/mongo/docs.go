@@ -23,7 +23,15 @@ type versionDoc struct {
 	Findings []findingDoc `bson:"findings,omitempty"`
 	Raw      []byte       `bson:"raw,omitempty"`
 	Txn      string       `bson:"txn,omitempty"`
+	// Scope holds the Options.VersionFields of the resource's current version as of version ScopeVID (for a
+	// deletion, of its last live version), so that a restriction on them applies to history. Versions written
+	// before the fields were kept have no ScopeVID (backfillScopes gives them one).
+	Scope    bson.M `bson:"scope,omitempty"`
+	ScopeVID int64  `bson:"scope_vid,omitempty"`
 }
+
+// scopePrefix is the path of the VersionFields in a version.
+const scopePrefix = "scope."
 
 // currentDoc is the part of a current-view document that reads need.
 type currentDoc struct {
@@ -83,6 +91,40 @@ func currentFields(v versionDoc, index map[string]any) bson.D {
 		d = append(d, bson.E{Key: k, Value: val})
 	}
 	return d
+}
+
+// pick returns the fields of index named in names (nil when it has none of them).
+func pick(index map[string]any, names ...string) bson.M {
+	var out bson.M
+	for _, n := range names {
+		if v, ok := index[n]; ok && n != "" {
+			if out == nil {
+				out = bson.M{}
+			}
+			out[n] = v
+		}
+	}
+	return out
+}
+
+// sameFields reports whether a and b hold equal values (as stored) for each of names.
+func sameFields(a, b map[string]any, names ...string) bool {
+	for _, n := range names {
+		if !sameValue(a[n], b[n]) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameValue reports whether two field values are stored alike: []string and []any of the same strings are.
+func sameValue(a, b any) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	ea, erra := bson.Marshal(bson.D{{Key: "v", Value: a}})
+	eb, errb := bson.Marshal(bson.D{{Key: "v", Value: b}})
+	return erra == nil && errb == nil && string(ea) == string(eb)
 }
 
 // findingDoc is a validation warning kept with a version.

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,7 +18,8 @@ import (
 )
 
 // History returns versions newest first: of one resource (by reading its versions by key, which every database
-// answers without a scan), or of a type or the whole system (by time).
+// answers without a scan), or of a type or the whole system (by time). The restriction of ctx applies to type
+// and system history, in the query, on the VersionFields that versions carry.
 func (s *Store) History(ctx context.Context, q store.HistoryQuery) (store.HistoryPage, error) {
 	if q.Count <= 0 {
 		q.Count = 20
@@ -25,7 +27,7 @@ func (s *Store) History(ctx context.Context, q store.HistoryQuery) (store.Histor
 	if q.ID != "" {
 		return s.instanceHistory(ctx, q)
 	}
-	return s.timeHistory(ctx, q)
+	return s.timeHistory(ctx, q, store.RestrictionFrom(ctx))
 }
 
 func (s *Store) instanceHistory(ctx context.Context, q store.HistoryQuery) (store.HistoryPage, error) {
@@ -65,10 +67,17 @@ func (s *Store) instanceHistory(ctx context.Context, q store.HistoryQuery) (stor
 	return page, nil
 }
 
-func (s *Store) timeHistory(ctx context.Context, q store.HistoryQuery) (store.HistoryPage, error) {
+func (s *Store) timeHistory(ctx context.Context, q store.HistoryQuery, r store.Restriction) (store.HistoryPage, error) {
 	base := bson.D{}
 	if q.Type != "" {
 		base = append(base, bson.E{Key: "type", Value: q.Type})
+	}
+	restrict, err := s.restrictVersions(r, q.Type)
+	if err != nil {
+		return store.HistoryPage{}, err
+	}
+	if restrict != nil {
+		base = append(base, bson.E{Key: "$and", Value: bson.A{restrict}})
 	}
 	if !q.Since.IsZero() {
 		base = append(base, bson.E{Key: "ts", Value: bson.D{{Key: "$gte", Value: q.Since}}})
@@ -76,7 +85,6 @@ func (s *Store) timeHistory(ctx context.Context, q store.HistoryQuery) (store.Hi
 	var afterTS time.Time
 	var afterID string
 	if q.Cursor != "" {
-		var err error
 		if afterTS, afterID, err = decodeCursor(q.Cursor); err != nil {
 			return store.HistoryPage{}, err
 		}
@@ -122,6 +130,94 @@ func (s *Store) timeHistory(ctx context.Context, q store.HistoryQuery) (store.Hi
 			return page, nil
 		}
 	}
+}
+
+// restrictVersions returns the filter keeping the versions, of typ or of every type, that r lets through, on the
+// VersionFields they carry (nil when r restricts nothing). For the system history, the types with the same
+// conditions are grouped: in practice, the shared types and all the others.
+func (s *Store) restrictVersions(r store.Restriction, typ string) (bson.D, error) {
+	if r == nil {
+		return nil, nil
+	}
+	types := []string{typ}
+	if typ == "" {
+		types = fhir.ResourceTypes()
+	}
+	var open bson.A // the types r does not restrict
+	var keys []string
+	groups := map[string]bson.D{} // by encoded filter: the filter of its types
+	members := map[string]bson.A{}
+	for _, t := range types {
+		conds := r(t)
+		if len(conds) == 0 {
+			open = append(open, t)
+			continue
+		}
+		f, err := s.versionFilter(conds)
+		if err != nil {
+			return nil, err
+		}
+		enc, err := bson.Marshal(f)
+		if err != nil {
+			return nil, fmt.Errorf("history restriction: %w", err)
+		}
+		key := string(enc)
+		if _, ok := groups[key]; !ok {
+			keys, groups[key] = append(keys, key), f
+		}
+		members[key] = append(members[key], t)
+	}
+	switch {
+	case len(keys) == 0:
+		return nil, nil
+	case typ != "":
+		return groups[keys[0]], nil
+	}
+	alts := bson.A{}
+	if len(open) > 0 {
+		alts = append(alts, bson.D{{Key: "type", Value: bson.D{{Key: "$in", Value: open}}}})
+	}
+	for _, k := range keys {
+		alts = append(alts, bson.D{{Key: "type", Value: bson.D{{Key: "$in", Value: members[k]}}}, {Key: "$and", Value: bson.A{groups[k]}}})
+	}
+	return bson.D{{Key: "$or", Value: alts}}, nil
+}
+
+// versionFilter translates conditions on index fields into a filter on the copies versions carry; a condition
+// on a field that versions do not carry is an error.
+func (s *Store) versionFilter(conds []store.Cond) (bson.D, error) {
+	and := bson.A{}
+	for _, c := range conds {
+		scoped, err := s.scopeCond(c)
+		if err != nil {
+			return nil, err
+		}
+		and = append(and, condFilter(scoped))
+	}
+	return bson.D{{Key: "$and", Value: and}}, nil
+}
+
+// scopeCond returns c on the copies of its fields in versions.
+func (s *Store) scopeCond(c store.Cond) (store.Cond, error) {
+	if len(c.Or) > 0 || len(c.And) > 0 {
+		out := c
+		out.Or, out.And = make([]store.Cond, len(c.Or)), make([]store.Cond, len(c.And))
+		for i, list := range [][]store.Cond{c.Or, c.And} {
+			dst := [][]store.Cond{out.Or, out.And}[i]
+			for j, sub := range list {
+				var err error
+				if dst[j], err = s.scopeCond(sub); err != nil {
+					return c, err
+				}
+			}
+		}
+		return out, nil
+	}
+	if !slices.Contains(s.opts.VersionFields, c.Field) {
+		return c, fmt.Errorf("history restricted on %q, a field versions do not carry", c.Field)
+	}
+	c.Field = scopePrefix + c.Field
+	return c, nil
 }
 
 func mustVID(s string) int64 {

@@ -91,6 +91,7 @@ func (s *Store) planTasks(writes []store.Write) ([]*plan, error) {
 				return nil, fmt.Errorf("index %s/%s: %w", w.Type, w.ID, err)
 			}
 		}
+		p.version.Scope, p.version.ScopeVID = pick(p.index, s.opts.VersionFields...), vid // restricted history
 		p.result = store.Result{Resource: p.version.resource(), Created: vid == 1}
 		plans[i] = p
 	}

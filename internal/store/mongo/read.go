@@ -3,6 +3,7 @@ package mongo
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -35,6 +36,31 @@ func (s *Store) readCurrent(ctx context.Context, typ, id string) (currentDoc, er
 		return c, fmt.Errorf("read %s/%s: %w", typ, id, err)
 	}
 	return c, nil
+}
+
+// readCurrentFields reads the current view of typ/id as readCurrent does, and the index fields a write compares
+// with its own: VersionFields, SourcesField and LendsField.
+func (s *Store) readCurrentFields(ctx context.Context, typ, id string) (currentDoc, map[string]any, error) {
+	names := append(slices.Clone(s.opts.VersionFields), s.opts.SourcesField, s.opts.LendsField)
+	proj := slices.Clone(currentProjection)
+	for _, n := range names {
+		if n != "" {
+			proj = append(proj, bson.E{Key: n, Value: 1})
+		}
+	}
+	var c currentDoc
+	var doc bson.Raw
+	err := s.current(typ).FindOne(ctx, bson.D{{Key: "_id", Value: id}}, options.FindOne().SetProjection(proj)).Decode(&doc)
+	if notFound(err) {
+		return c, nil, fmt.Errorf("read %s/%s: %w", typ, id, store.ErrNotFound)
+	}
+	if err == nil {
+		err = bson.Unmarshal(doc, &c)
+	}
+	if err != nil {
+		return c, nil, fmt.Errorf("read %s/%s: %w", typ, id, err)
+	}
+	return c, fieldValues(doc, names), nil
 }
 
 // VRead returns version vid of typ/id; a pending version of an undecided or aborted commit is not found.

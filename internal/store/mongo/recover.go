@@ -17,9 +17,21 @@ const repairMarkID = "repair"
 
 // Recover finishes what crashed writers left: a multi-resource commit with a commit record is rolled forward, one
 // without (older than PendingLease) is aborted and removed, and a current view older than its newest committed
-// version is repaired. Only versions written since the last repair mark are examined. It runs at Open, and
-// periodically through Maintain; it is safe to run on several processes at once.
-func (s *Store) Recover(ctx context.Context) error { return s.recover(ctx, s.opts.PendingLease) }
+// version is repaired. Only versions written since the last repair mark are examined. Then it finishes the
+// pending re-indexes (reindex.go) that their writers left (in a single writer, those of an earlier process; else
+// those older than PendingLease), the repaired resources' among them, and gives versions written before they
+// carried the VersionFields those fields (once). The first part runs at Open too, the whole periodically through
+// Maintain: re-indexing waits for Recover because the Indexer may read through the store, and so may not be ready
+// while it opens. It is safe to run on several processes at once.
+func (s *Store) Recover(ctx context.Context) error {
+	if err := s.recover(ctx, s.opts.PendingLease); err != nil {
+		return err
+	}
+	if err := s.finishPendingReindexes(ctx, s.opts.PendingLease); err != nil {
+		return err
+	}
+	return s.backfillScopes(ctx)
+}
 
 // recover is Recover with the lease after which an undecided commit is aborted.
 func (s *Store) recover(ctx context.Context, lease time.Duration) error {
@@ -144,6 +156,9 @@ func (s *Store) settle(ctx context.Context, txn string, vs []versionDoc, now tim
 		if err := s.putCurrent(ctx, pv.version, pv.index); err != nil {
 			return err
 		}
+		if err := s.putReindex(ctx, pv.version.Type+"/"+pv.version.RID, pv.version.VID, false); err != nil {
+			return err
+		}
 	}
 	return s.rollForward(ctx, txn, nil, claims, ids...)
 }
@@ -184,7 +199,8 @@ func (s *Store) loadVersion(ctx context.Context, key string) (pendingVersion, er
 	return pv, nil
 }
 
-// repairResource makes the newest committed version of typ/id current. The caller holds its lock.
+// repairResource makes the newest committed version of typ/id current, and records it for re-indexing. The
+// caller holds its lock.
 func (s *Store) repairResource(ctx context.Context, typ, id string) error {
 	cur, err := s.readCurrent(ctx, typ, id)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -209,7 +225,11 @@ func (s *Store) repairResource(ctx context.Context, typ, id string) error {
 		return err
 	}
 	s.opts.Logger.Warn("repairing a current view", "resource", typ+"/"+id, "version", pv.version.VID)
-	return s.putCurrent(ctx, pv.version, pv.index)
+	if err := s.putCurrent(ctx, pv.version, pv.index); err != nil {
+		return err
+	}
+	// Indexed again by Recover: the Indexer may not have been ready (at Open), and the older versions' scope must follow.
+	return s.putReindex(ctx, typ+"/"+id, pv.version.VID, false)
 }
 
 // repairAll repairs the current view of every resource a commit writes; the caller holds their locks.

@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/accord-fhir/accord/internal/auth"
 	"github.com/accord-fhir/accord/internal/store"
 )
 
@@ -32,16 +34,27 @@ type Options struct {
 	// SQLite backend (the embedded database) uses no index but _id's for its queries, so there they would only
 	// slow every write: the embedded default turns this off. Unique indexes, which enforce rules, are always made.
 	QueryIndexes bool
-	// Indexer computes the search index fields; nil stores none.
+	// Indexer computes the search index fields; nil stores none. When it is a store.Forgetter, it is told of every
+	// write once decided.
 	Indexer store.Indexer
+	// VersionFields are index fields that every version carries too (under "scope"), as its resource's current
+	// version has them: those a restriction (store.WithRestriction) names, so that it applies in the queries of
+	// type and system history. A History restricted on another field is an error.
+	VersionFields []string
+	// SourcesField and LendsField name the index fields of derived indexing (reindex.go): SourcesField lists the
+	// resources ("Type/id") whose content a resource's index fields were computed from, and LendsField is what a
+	// resource lends to others' index fields, computed from its own content only. A commit that changes a
+	// resource's LendsField indexes every resource naming it in SourcesField again. Empty: none.
+	SourcesField, LendsField string
 	// Clock gives the time of writes.
 	Clock func() time.Time
 	// PendingLease is how long a multi-resource commit may stay undecided before Recover aborts it.
 	PendingLease time.Duration
 	// RepairMargin is how far behind the newest write the repair mark stays.
 	RepairMargin time.Duration
-	// Hook, when set, is called at each stage of a multi-resource commit ("versions", "committed"); tests use it
-	// to stop a commit midway.
+	// Hook, when set, is called at each stage of a multi-resource commit ("versions", "committed"), and after a
+	// commit that changed what a resource lends, before its dependents are indexed again ("reindex"); tests use
+	// it to stop a commit midway.
 	Hook func(stage string)
 	// Logger receives operational messages (never resource content).
 	Logger *slog.Logger
@@ -53,12 +66,15 @@ type Options struct {
 // DefaultOptions returns the options for database "accord".
 func DefaultOptions() Options {
 	return Options{
-		Database:     "accord",
-		QueryIndexes: true,
-		Clock:        time.Now,
-		PendingLease: 30 * time.Second,
-		RepairMargin: 2 * time.Minute,
-		Logger:       slog.Default(),
+		Database:      "accord",
+		QueryIndexes:  true,
+		VersionFields: []string{auth.FieldACL},
+		SourcesField:  auth.FieldSources,
+		LendsField:    auth.FieldLends,
+		Clock:         time.Now,
+		PendingLease:  30 * time.Second,
+		RepairMargin:  2 * time.Minute,
+		Logger:        slog.Default(),
 	}
 }
 
@@ -70,9 +86,17 @@ type Store struct {
 	txns     *mongo.Collection
 	claims   *mongo.Collection
 	meta     *mongo.Collection
-	opts     Options
-	locks    [256]sync.Mutex
-	searchIx searchIndexes
+	// reindexes holds the pending re-indexes: resources ("Type/id") whose index fields, or their dependents',
+	// are to be computed again (reindex.go).
+	reindexes *mongo.Collection
+	opts      Options
+	locks     [256]sync.Mutex
+	searchIx  searchIndexes
+	// opened is when this store opened: in a single writer, pending re-indexes recorded before were left by a
+	// process that ended.
+	opened time.Time
+	// backfilled is set once every version carries the VersionFields (backfillScopes).
+	backfilled atomic.Bool
 }
 
 // Open connects to uri, creates the indexes, and recovers what an earlier process left unfinished.
@@ -93,13 +117,15 @@ func Open(ctx context.Context, uri string, opts Options) (*Store, error) {
 	}
 	db := client.Database(opts.Database)
 	s := &Store{
-		client:   client,
-		db:       db,
-		versions: db.Collection("versions"),
-		txns:     db.Collection("txns"),
-		claims:   db.Collection("claims"),
-		meta:     db.Collection("meta"),
-		opts:     opts,
+		client:    client,
+		db:        db,
+		versions:  db.Collection("versions"),
+		txns:      db.Collection("txns"),
+		claims:    db.Collection("claims"),
+		meta:      db.Collection("meta"),
+		opts:      opts,
+		opened:    opts.Clock().UTC(),
+		reindexes: db.Collection("reindex"),
 	}
 	if err := s.Ping(ctx); err != nil {
 		_ = client.Disconnect(context.Background())
@@ -151,6 +177,10 @@ func (s *Store) ensureStoreIndexes(ctx context.Context) error {
 		{Keys: bson.D{{Key: "type", Value: 1}, {Key: "ts", Value: -1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("by_type_time")},
 		{Keys: bson.D{{Key: "type", Value: 1}, {Key: "rid", Value: 1}, {Key: "vid", Value: -1}}, Options: options.Index().SetName("by_resource").SetUnique(true)},
 		{Keys: bson.D{{Key: "txn", Value: 1}}, Options: options.Index().SetName("by_txn")},
+	}
+	for _, f := range s.opts.VersionFields { // restricted type and system history
+		versions = append(versions, mongo.IndexModel{Keys: bson.D{{Key: scopePrefix + f, Value: 1}, {Key: "ts", Value: -1}, {Key: "_id", Value: -1}},
+			Options: options.Index().SetName("by_scope_" + f + "_time")})
 	}
 	if err := s.ensureIndexes(ctx, s.versions, versions); err != nil {
 		return err

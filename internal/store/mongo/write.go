@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/google/uuid"
@@ -20,6 +21,10 @@ type plan struct {
 	version versionDoc
 	index   map[string]any
 	result  store.Result
+	// rescope: the write changes the VersionFields of a resource that has older versions, which must follow.
+	// relend: it changes what the resource lends to others' index fields (Options.LendsField), which must be
+	// computed again. Either is recorded as a pending re-index before the commit (reindex.go).
+	rescope, relend bool
 }
 
 // maxAttempts bounds the retries of a write whose version slot another writer took.
@@ -37,11 +42,29 @@ func (s *Store) Commit(ctx context.Context, writes []store.Write) ([]store.Resul
 		}
 		seen[keys[i]] = true
 	}
+	plans, err := s.commitLocked(ctx, writes, keys)
+	s.forget(writes)
+	if err != nil {
+		return nil, err
+	}
+	s.finishReindexes(context.WithoutCancel(ctx), plans)
+	results := make([]store.Result, len(plans))
+	for i, p := range plans {
+		results[i] = p.result
+	}
+	return results, nil
+}
+
+// commitLocked plans and commits writes under the locks of their keys, planning again after a conflict.
+func (s *Store) commitLocked(ctx context.Context, writes []store.Write, keys []string) ([]*plan, error) {
 	unlock := s.lock(keys)
 	defer unlock()
 	for attempt := 1; ; attempt++ {
 		plans, err := s.plan(ctx, writes)
 		if err != nil {
+			return nil, err
+		}
+		if err := s.recordReindexes(ctx, plans); err != nil {
 			return nil, err
 		}
 		if len(plans) == 1 && plans[0].w.Claim == "" {
@@ -58,11 +81,18 @@ func (s *Store) Commit(ctx context.Context, writes []store.Write) ([]store.Resul
 		if err != nil {
 			return nil, err
 		}
-		results := make([]store.Result, len(plans))
-		for i, p := range plans {
-			results[i] = p.result
-		}
-		return results, nil
+		return plans, nil
+	}
+}
+
+// forget tells the Indexer, when it caches what it reads, of the resources just written.
+func (s *Store) forget(writes []store.Write) {
+	f, ok := s.opts.Indexer.(store.Forgetter)
+	if !ok {
+		return
+	}
+	for _, w := range writes {
+		f.Forget(w.Type, w.ID)
 	}
 }
 
@@ -81,10 +111,11 @@ func (s *Store) plan(ctx context.Context, writes []store.Write) ([]*plan, error)
 	plans := make([]*plan, 0, len(writes))
 	for _, w := range writes {
 		var cur currentDoc
+		var old map[string]any // the compared index fields of the current view
 		var err error
 		exists := false
 		if !w.New {
-			cur, err = s.readCurrent(ctx, w.Type, w.ID)
+			cur, old, err = s.readCurrentFields(ctx, w.Type, w.ID)
 			exists = err == nil
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return nil, err
@@ -119,9 +150,60 @@ func (s *Store) plan(ctx context.Context, writes []store.Write) ([]*plan, error)
 		}
 		p.version.Created = w.Object != nil && (!exists || cur.Deleted)
 		p.result = store.Result{Resource: p.version.resource(), Created: p.version.Created}
+		s.planScope(p, exists, cur.Deleted, old)
 		plans = append(plans, p)
 	}
+	s.planLentInCommit(plans)
 	return plans, nil
+}
+
+// planScope sets the VersionFields the version carries and whether the write changes them or what the resource
+// lends; old are the index fields of the current view it replaces. A deletion keeps its last live version's
+// fields, and its view the SourcesField (so that the resources it was computed from still find it).
+func (s *Store) planScope(p *plan, exists, wasDeleted bool, old map[string]any) {
+	p.version.ScopeVID = p.version.VID
+	if p.w.Object == nil {
+		p.version.Scope = pick(old, s.opts.VersionFields...)
+		p.index = pick(old, s.opts.SourcesField)
+		p.relend = !sameFields(old, nil, s.opts.LendsField)
+		return
+	}
+	p.version.Scope = pick(p.index, s.opts.VersionFields...)
+	p.rescope = exists && (wasDeleted || !sameFields(old, p.index, s.opts.VersionFields...))
+	// A resource with a new server-assigned id cannot have dependents, but in its own commit (planLentInCommit).
+	p.relend = (exists || !p.w.New) && !sameFields(old, p.index, s.opts.LendsField)
+}
+
+// planLentInCommit marks the new resources of a commit that lend to other resources of the same commit (a
+// transaction's new Patient and its Tasks): those could not read them, and are indexed again after the commit.
+func (s *Store) planLentInCommit(plans []*plan) {
+	if s.opts.LendsField == "" || len(plans) < 2 {
+		return
+	}
+	for _, p := range plans {
+		if p.relend || p.index[s.opts.LendsField] == nil {
+			continue
+		}
+		ref := p.w.Type + "/" + p.w.ID
+		for _, q := range plans {
+			if q != p && holds(q.index[s.opts.SourcesField], ref) {
+				p.relend = true
+			}
+		}
+	}
+}
+
+// holds reports whether v, a string or a list of strings, holds s.
+func holds(v any, s string) bool {
+	switch t := v.(type) {
+	case string:
+		return t == s
+	case []string:
+		return slices.Contains(t, s)
+	case []any:
+		return slices.Contains(t, any(s))
+	}
+	return false
 }
 
 // commitOne inserts one version (the commit) and then updates the current view.
