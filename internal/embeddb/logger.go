@@ -24,7 +24,9 @@ type lazyStep struct {
 }
 
 // Enabled reports whether the inner handler logs records of level.
-func (h *lazyHandler) Enabled(ctx context.Context, level slog.Level) bool { return h.inner.Enabled(ctx, level) }
+func (h *lazyHandler) Enabled(ctx context.Context, level slog.Level) bool {
+	return h.inner.Enabled(ctx, level)
+}
 
 // Handle applies the attributes and groups gathered so far to the inner handler and logs r through it.
 func (h *lazyHandler) Handle(ctx context.Context, r slog.Record) error {
