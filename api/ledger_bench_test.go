@@ -72,6 +72,12 @@ func BenchmarkObligationOverhead(b *testing.B) {
 		}
 		return float64(n.Load()) / time.Since(start).Seconds()
 	}
+	// The patient the Encounters are about, registered with a practice, as in real use.
+	pat := `{"resourceType":"Patient","id":"9000000009","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9000000009"}],` +
+		`"generalPractitioner":[{"identifier":{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"G85001"}}]}`
+	if r := s.Do(b, http.MethodPut, "/Patient/9000000009", []byte(pat)); r.Status != http.StatusCreated {
+		b.Fatalf("PUT Patient = %d: %s", r.Status, r.Body)
+	}
 	for i := 0; i < 20; i++ { // warm up: connections, caches, the first collections
 		_ = post(none)
 		_ = post(opens)

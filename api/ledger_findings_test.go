@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -107,5 +108,66 @@ func TestLedger_AnalystsSeePatientsPseudonymised(t *testing.T) {
 	pseudo := patients(analystICB)
 	if pseudo[0] != pseudo[1] || len(pseudo[0]) != 64 || strings.Contains(pseudo[0], "9000000009") {
 		t.Errorf("the analyst sees patients %q: want one stable keyed hash, without the NHS number", pseudo)
+	}
+}
+
+// TestFindings_ShortSupply_Computed: clause 8.3's short supply is found from the expected supply duration in any
+// unit of time, or else from the quantity divided by the daily dose; a supply whose length cannot be worked out is
+// no finding. Each expectation is the supply in days worked out by hand against the 14-day minimum.
+func TestFindings_ShortSupply_Computed(t *testing.T) {
+	s := startLedgerStack(t, newTestClock())
+	directory(t, s)
+	duration := func(value float64, code, unit string) map[string]any {
+		return map[string]any{"expectedSupplyDuration": map[string]any{"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": code}}
+	}
+	quantity := func(n float64) map[string]any {
+		return map[string]any{"quantity": map[string]any{"value": n, "unit": "tablet"}}
+	}
+	dosage := func(dose, frequency, period float64, unit string) []any {
+		return []any{map[string]any{"text": "as directed",
+			"timing":      map[string]any{"repeat": map[string]any{"frequency": frequency, "period": period, "periodUnit": unit}},
+			"doseAndRate": []any{map[string]any{"doseQuantity": map[string]any{"value": dose, "unit": "tablet"}}}}}
+	}
+	for _, tc := range []struct {
+		name   string
+		supply map[string]any
+		dosage []any
+		breach bool
+	}{
+		{"10 days", duration(10, "d", "days"), nil, true},
+		{"14 days", duration(14, "d", "days"), nil, false},
+		{"1 week (7 days)", duration(1, "wk", "week"), nil, true},
+		{"2 weeks (14 days)", duration(2, "wk", "weeks"), nil, false},
+		{"1 month (30 days)", duration(1, "mo", "month"), nil, false},
+		{"14 tablets, 1 twice a day (7 days)", quantity(14), dosage(1, 2, 1, "d"), true},
+		{"56 tablets, 1 twice a day (28 days)", quantity(56), dosage(1, 2, 1, "d"), false},
+		{"28 tablets, 1 every 12 hours (14 days)", quantity(28), dosage(1, 1, 12, "h"), false},
+		{"20 tablets, 2 every 8 hours (3.3 days)", quantity(20), dosage(2, 1, 8, "h"), true},
+		{"4 tablets, 1 a week (28 days)", quantity(4), dosage(1, 1, 1, "wk"), false},
+		{"20 tablets, no dosage (unknown)", quantity(20), nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mr := dischargeMedicine(0)
+			mr["dispenseRequest"] = tc.supply
+			if tc.dosage != nil {
+				mr["dosageInstruction"] = tc.dosage
+			}
+			id := create(t, s, mr)
+			if err := s.Ledger.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			var found []string
+			for _, e := range ledgerEntries(t, s, "clause=8.3") {
+				if ev, _ := e["event"].(string); strings.HasPrefix(ev, "MedicationRequest/"+id+"/") {
+					found = append(found, fmt.Sprint(e["change"]))
+				}
+			}
+			switch {
+			case tc.breach && (len(found) != 1 || found[0] != "breached"):
+				t.Errorf("8.3 entries %v, want one breach", found)
+			case !tc.breach && len(found) != 0:
+				t.Errorf("8.3 entries %v, want none", found)
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -436,4 +437,84 @@ func TestAdviceAndGuidance(t *testing.T) {
 		t.Errorf("groups %v, want the practice's", rep["groups"])
 	}
 	wantOutcome(t, s.Do(t, http.MethodGet, "/ledger/$advice-and-guidance", nil), http.StatusBadRequest, "period")
+}
+
+// TestPendingActions_Paging: pending actions come in pages of _count, oldest due first and those without a due
+// date last, following next links to the end without repeats or gaps; Tasks owned by the practice's ODS code
+// alone are listed, finished ones are not; a Task finished between two pages leaves the later pages whole.
+func TestPendingActions_Paging(t *testing.T) {
+	clk := newTestClock()
+	s := startLedgerStack(t, clk)
+	directory(t, s)
+	now := clk.Now()
+	task := func(id string, owner map[string]any, status string, dueIn time.Duration) map[string]any {
+		t := map[string]any{"resourceType": "Task", "id": id, "status": status, "intent": "order", "owner": owner,
+			"for": subject(), "code": map[string]any{"text": "Act on " + id}}
+		if dueIn != 0 {
+			t["restriction"] = map[string]any{"period": map[string]any{"end": instant(now.Add(dueIn))}}
+		}
+		return t
+	}
+	byCode := map[string]any{"identifier": map[string]any{"system": odsCode, "value": "Y90001"}}
+	for _, r := range []map[string]any{
+		task("p-day5", orgRef(practiceRef, "Y90001"), "requested", 5*24*time.Hour),
+		task("p-day1", orgRef(practiceRef, "Y90001"), "accepted", 24*time.Hour),
+		task("p-code-day3", byCode, "in-progress", 3*24*time.Hour),
+		task("p-nodue", map[string]any{"reference": practiceRef}, "requested", 0),
+		task("p-day2", map[string]any{"reference": practiceRef}, "ready", 2*24*time.Hour),
+		task("p-day4", orgRef(practiceRef, "Y90001"), "on-hold", 4*24*time.Hour),
+		task("p-done", orgRef(practiceRef, "Y90001"), "completed", 24*time.Hour),
+		task("trust-day1", orgRef(trustRef, "R9Z"), "requested", 24*time.Hour),
+	} {
+		put(t, s, r)
+	}
+	flush(t, s)
+
+	var ids []string
+	path := "/Organization/Y90001/$pending-actions?_count=2"
+	for page := 0; path != ""; page++ {
+		if page == 10 {
+			t.Fatal("the next links do not end")
+		}
+		b := decode(t, s.Do(t, http.MethodGet, path, nil).Body)
+		if toString(b["total"]) != "6" && page == 0 {
+			t.Errorf("total %v, want 6", b["total"])
+		}
+		n := 0
+		for _, e := range asList(b["entry"]) {
+			if get(e, "search", "mode") == "match" {
+				ids = append(ids, get(e, "resource", "id").(string))
+				n++
+			}
+		}
+		if n > 2 {
+			t.Errorf("page %d has %d matches, want at most 2", page, n)
+		}
+		if page == 0 { // the first of the third page's Tasks is finished meanwhile
+			done := task("p-day4", orgRef(practiceRef, "Y90001"), "completed", 4*24*time.Hour)
+			put(t, s, done)
+			flush(t, s)
+		}
+		path = ""
+		for _, l := range asList(b["link"]) {
+			if l["relation"] == "next" {
+				u, _ := url.Parse(l["url"].(string))
+				path = u.RequestURI()
+			}
+		}
+	}
+	want := []string{"p-day1", "p-day2", "p-code-day3", "p-day5", "p-nodue"}
+	if !slices.Equal(ids, want) {
+		t.Errorf("pending actions %v, want %v", ids, want)
+	}
+
+	for _, bad := range []struct{ query, param string }{
+		{"_count=0", "_count"}, {"_count=many", "_count"}, {"_count=5000", "_count"},
+		{"_cursor=not-a-cursor", "_cursor"}, {"status=requested", "status"},
+	} {
+		r := s.Do(t, http.MethodGet, "/Organization/Y90001/$pending-actions?"+bad.query, nil)
+		if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), bad.param) {
+			t.Errorf("?%s: %d %s, want 400 naming %s", bad.query, r.Status, truncated(r.Body), bad.param)
+		}
+	}
 }

@@ -3,8 +3,10 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/accord-fhir/accord/fhir"
@@ -16,104 +18,106 @@ import (
 // odsSystem is the identifier system of ODS organisation codes.
 const odsSystem = "https://fhir.nhs.uk/Id/ods-organization-code"
 
-// activeTaskStatuses are the statuses of a Task still to be done.
-const activeTaskStatuses = "draft,requested,received,accepted,ready,in-progress,on-hold"
+// Page sizes of $pending-actions.
+const (
+	defaultPendingCount = 50
+	maxPendingCount     = 1000
+)
 
 // pendingActions serves GET /Organization/{id}/$pending-actions: the organisation's open obligations and its other
-// Tasks still to be done, oldest due first, with the resources they concern included, as a searchset Bundle. The
-// caller must act for the organisation (or be an administrator).
+// Tasks still to be done (owned by a reference to the Organization or by its ODS code), oldest due first, with the
+// resources they concern included, as a searchset Bundle paged by _count and _cursor. The caller must act for the
+// organisation (or be an administrator).
 func (a *API) pendingActions(q *request) (*response, error) {
 	if q.c.Request.Method != http.MethodGet {
 		return nil, &statusError{status: http.StatusMethodNotAllowed, msg: "$pending-actions is read with GET"}
 	}
-	if err := onlyParams(q); err != nil {
+	if err := onlyParams(q, "_count", "_cursor"); err != nil {
 		return nil, err
+	}
+	count := defaultPendingCount
+	if v, ok := q.c.GetQuery("_count"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxPendingCount {
+			return nil, badParam("_count", fmt.Sprintf("_count must be a whole number from 1 to %d", maxPendingCount))
+		}
+		count = n
 	}
 	id := q.c.Param("id")
 	if !fhir.ValidID(id) {
 		return nil, badParam("id", "the organisation id is not a valid id")
 	}
 	org := "Organization/" + id
-	if err := a.actsFor(q.ctx, id); err != nil {
-		return nil, err
-	}
-	tasks, err := a.opts.Ledger.Pending(q.ctx, org)
+	codes, err := a.actsFor(q.ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	others, issues := a.clientTasks(q.ctx, org)
-	seen := map[string]bool{}
-	for _, t := range tasks {
-		seen[t.ID] = true
+	owners := []string{org}
+	for _, c := range codes {
+		owners = append(owners, odsSystem+"|"+c)
 	}
-	for _, t := range others {
-		if !seen[t.ID] {
-			tasks = append(tasks, t)
-		}
+	page, err := a.opts.Ledger.Pending(q.ctx, owners, count, q.c.Query("_cursor"))
+	if err != nil {
+		return nil, err
 	}
-	ledger.SortByDue(tasks)
-	entries := make([]any, 0, len(tasks))
-	for _, t := range tasks {
+	entries := make([]any, 0, len(page.Tasks))
+	for _, t := range page.Tasks {
 		entries = append(entries, searchEntry(q.base, t, "match"))
 	}
-	for _, ref := range ledger.Concerned(tasks) {
+	for _, ref := range ledger.Concerned(page.Tasks) {
 		typ, rid, _ := strings.Cut(ref, "/")
 		if r, err := a.svc.Read(q.ctx, typ, rid); err == nil {
 			entries = append(entries, searchEntry(q.base, r, "include"))
 		}
 	}
-	if len(issues) > 0 {
-		entries = append(entries, map[string]any{"resource": fhir.OperationOutcome(issues), "search": map[string]any{"mode": "outcome"}})
+	self := url.Values{"_count": {strconv.Itoa(count)}}
+	if c := q.c.Query("_cursor"); c != "" {
+		self.Set("_cursor", c)
+	}
+	links := []any{map[string]any{"relation": "self", "url": q.base + "/" + org + "/$pending-actions?" + self.Encode()}}
+	if page.Next != "" {
+		next := url.Values{"_count": {strconv.Itoa(count)}, "_cursor": {page.Next}}
+		links = append(links, map[string]any{"relation": "next", "url": q.base + "/" + org + "/$pending-actions?" + next.Encode()})
 	}
 	return bundleResponse(map[string]any{
-		"resourceType": "Bundle", "type": "searchset", "total": len(tasks),
-		"link":  []any{map[string]any{"relation": "self", "url": q.base + "/" + org + "/$pending-actions"}},
-		"entry": entries,
+		"resourceType": "Bundle", "type": "searchset", "total": page.Total, "link": links, "entry": entries,
 	})
 }
 
-// actsFor checks that the caller may see the pending actions of Organization/id: an administrator, or a client
-// acting for one of the organisation's ODS codes. Analysts read the ledger, not pending actions.
-func (a *API) actsFor(ctx context.Context, id string) error {
+// actsFor checks that the caller may see the pending actions of Organization/id — an administrator, or a client
+// acting for one of the organisation's ODS codes — and returns the organisation's ODS codes. Analysts read the
+// ledger, not pending actions.
+func (a *API) actsFor(ctx context.Context, id string) ([]string, error) {
 	p, ok := auth.PrincipalFrom(ctx)
 	switch {
 	case !ok:
-		return fhir.Errorf(fhir.IssueLogin, "", "the request is not authenticated")
-	case p.Unrestricted || p.Role == auth.RoleAdmin:
-		return nil
-	case p.Role == auth.RoleAnalyst:
-		return fhir.Errorf(fhir.IssueForbidden, "", "analysts read the ledger and compliance views, not pending actions")
+		return nil, fhir.Errorf(fhir.IssueLogin, "", "the request is not authenticated")
+	case p.Role == auth.RoleAnalyst && !p.Unrestricted:
+		return nil, fhir.Errorf(fhir.IssueForbidden, "", "analysts read the ledger and compliance views, not pending actions")
 	}
+	allowed := p.Unrestricted || p.Role == auth.RoleAdmin
 	r, err := a.svc.Read(ctx, "Organization", id)
+	if allowed && (errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrGone)) {
+		return nil, nil // obligations may name an organisation not (or no longer) stored
+	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	obj, err := fhir.DecodeObject(r.JSON, fhir.MaxDepth)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var codes []string
 	ids, _ := obj["identifier"].([]any)
 	for _, i := range ids {
 		m, _ := i.(map[string]any)
-		if code, _ := m["value"].(string); m["system"] == odsSystem && p.ActsFor(code) {
-			return nil
+		if code, _ := m["value"].(string); m["system"] == odsSystem && code != "" {
+			codes = append(codes, code)
+			allowed = allowed || p.ActsFor(code)
 		}
 	}
-	return fhir.Errorf(fhir.IssueForbidden, "", "client %q does not act for Organization/%s", p.ClientID, id)
-}
-
-// clientTasks returns the organisation's other Tasks still to be done, through the search of Task by owner and
-// status; when that search is not available it returns none, with a warning saying so.
-func (a *API) clientTasks(ctx context.Context, org string) ([]fhir.Resource, []fhir.Issue) {
-	page, err := a.svc.Search(ctx, "Task", url.Values{"owner": {org}, "status": {activeTaskStatuses}, "_count": {"1000"}})
-	if err == nil {
-		return page.Matches, nil
+	if !allowed {
+		return nil, fhir.Errorf(fhir.IssueForbidden, "", "client %q does not act for Organization/%s", p.ClientID, id)
 	}
-	var fe *fhir.Error
-	if errors.As(err, &fe) || errors.Is(err, store.ErrNotFound) {
-		return nil, []fhir.Issue{{Severity: fhir.SeverityWarning, Code: fhir.IssueNotSupported,
-			Details: "only the organisation's obligations are listed: the search of Task by owner and status is not available"}}
-	}
-	a.opts.Logger.Error("pending actions: search of the organisation's Tasks failed", "err", err)
-	return nil, []fhir.Issue{{Severity: fhir.SeverityWarning, Code: fhir.IssueException, Details: "the organisation's other Tasks could not be listed"}}
+	return codes, nil
 }

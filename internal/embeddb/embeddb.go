@@ -40,7 +40,7 @@ func Start(dir string, logger *slog.Logger) (*Server, error) {
 	}
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
-		Logger:    logger,
+		Logger:    slog.New(&lazyHandler{inner: logger.Handler()}),
 		Handler:   "sqlite",
 		SQLiteURL: (&url.URL{Scheme: "file", OmitHost: true, Path: abs + "/"}).String(),
 	})

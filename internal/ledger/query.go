@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"sort"
 	"strings"
@@ -35,19 +36,75 @@ func (l *Ledger) Verify(ctx context.Context) (Verification, error) { return Veri
 // Now is the ledger's clock.
 func (l *Ledger) Now() time.Time { return l.opts.Clock() }
 
-// Pending returns the open obligations owned by the organisation org ("Organization/<id>"), oldest due first.
-func (l *Ledger) Pending(ctx context.Context, org string) ([]fhir.Resource, error) {
+// PendingPage is one page of an organisation's pending actions.
+type PendingPage struct {
+	// Tasks are the open obligations and the other Tasks still to be done, oldest due first (those without a due
+	// date last), ties in id order.
+	Tasks []fhir.Resource
+	// Next is the cursor of the following page; empty on the last.
+	Next string
+	// Total counts every pending action of the owners, on all pages.
+	Total int
+}
+
+// Pending returns a page of count pending actions (an open obligation, or a Task in an active status) owned by any
+// of owners (a reference "Organization/<id>", or an identifier "system|value"), oldest due first, starting after
+// cursor (from a previous page's Next; empty for the first page). A cursor that is not one of Next's is an error of
+// code invalid naming _cursor.
+func (l *Ledger) Pending(ctx context.Context, owners []string, count int, cursor string) (PendingPage, error) {
 	if err := l.Flush(ctx); err != nil {
-		return nil, err
+		return PendingPage{}, err
+	}
+	after, err := decodePendingCursor(cursor)
+	if err != nil {
+		return PendingPage{}, err
+	}
+	values := make([]any, len(owners))
+	for i, o := range owners {
+		values[i] = o
 	}
 	page, err := l.st.Find(ctx, "Task", store.Query{
-		Conds: []store.Cond{{Field: FieldOwner, Op: store.OpEq, Values: []any{org}}, {Field: FieldState, Op: store.OpEq, Values: []any{StateOpen}}},
-		Sort:  []store.SortKey{{Field: FieldDue}},
+		Conds:      []store.Cond{{Field: FieldPendingOwner, Op: store.OpEq, Values: values}},
+		Sort:       []store.SortKey{{Field: FieldPendingDue}},
+		Count:      count + 1,
+		After:      after,
+		Fields:     []string{FieldPendingDue},
+		CountTotal: true,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("find open obligations of %s: %w", org, err)
+		return PendingPage{}, fmt.Errorf("find the pending actions of %s: %w", strings.Join(owners, ", "), err)
 	}
-	return page.Resources, nil
+	out := PendingPage{Tasks: page.Resources, Total: page.Total}
+	if len(out.Tasks) > count {
+		out.Tasks = out.Tasks[:count]
+		last := out.Tasks[count-1]
+		due, _ := page.Fields[count-1][FieldPendingDue].(time.Time)
+		out.Next = encodePendingCursor(due, last.ID)
+	}
+	return out, nil
+}
+
+// encodePendingCursor is the cursor of the page after the Task id due at due.
+func encodePendingCursor(due time.Time, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(due.UTC().Format(time.RFC3339Nano) + " " + id))
+}
+
+// decodePendingCursor returns the position a cursor of encodePendingCursor names; nil for none.
+func decodePendingCursor(cursor string) (*store.Position, error) {
+	if cursor == "" {
+		return nil, nil
+	}
+	bad := fhir.Errorf(fhir.IssueInvalid, "_cursor", "the _cursor is not one of this operation's page links")
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return nil, bad
+	}
+	at, id, ok := strings.Cut(string(b), " ")
+	due, err := time.Parse(time.RFC3339Nano, at)
+	if !ok || err != nil || !fhir.ValidID(id) {
+		return nil, bad
+	}
+	return &store.Position{Values: []any{due}, ID: id}, nil
 }
 
 // Concerned returns the references ("Type/id") of the resources tasks concern (their focus, for and basedOn),
