@@ -27,6 +27,10 @@ const (
 	// practice, a Via target's organisations. A write that changes it indexes the resources naming it in
 	// FieldSources again (the store does, see internal/store/mongo reindex.go).
 	FieldLends = "acl_lends"
+	// FieldAwaits lists the FieldSources that were not stored when the resource was indexed ("Type/id"): the store
+	// remembers them apart, so that creating one indexes the resources awaiting it again with a single lookup,
+	// instead of searching every collection whenever a resource is created under a chosen id.
+	FieldAwaits = "acl_await"
 )
 
 // practicePath is the element of a Patient naming its registered GP practice.
@@ -94,36 +98,39 @@ func (s *Scoping) Shared(typ string) bool { return rule(s.rules, typ).Shared }
 // practice of the patient it is about. Shared types have none (everyone sees them). It returns an error only when
 // the patient or a referenced resource cannot be read (not when it does not exist).
 func (s *Scoping) Tokens(ctx context.Context, typ string, obj fhir.Object) ([]string, error) {
-	tokens, _, err := s.scope(ctx, typ, obj)
+	tokens, _, _, err := s.scope(ctx, typ, obj)
 	return tokens, err
 }
 
-// scope returns the tokens of obj (see Tokens), and the other resources they were read from as "Type/id": the
+// scope returns the tokens of obj (see Tokens), the other resources they were read from as "Type/id" — the
 // patients it is about and the Via targets it references, stored or not (one stored later names its
-// organisations then). Both are sorted, each entry once.
-func (s *Scoping) scope(ctx context.Context, typ string, obj fhir.Object) (tokens, sources []string, err error) {
+// organisations then) — and those of them not stored. All are sorted, each entry once.
+func (s *Scoping) scope(ctx context.Context, typ string, obj fhir.Object) (tokens, sources, missing []string, err error) {
 	r := rule(s.rules, typ)
 	if r.Shared {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
 	for _, path := range append(slices.Clone(r.See), r.Writers...) {
 		tokens = append(tokens, orgTokens(obj, path)...)
 	}
-	via, refs, err := s.viaTokens(ctx, r, obj, nil)
+	via, refs, absent, err := s.viaTokens(ctx, r, obj, nil)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	tokens, sources = append(tokens, via...), refs
+	tokens, sources, missing = append(tokens, via...), refs, absent
 	for _, path := range r.Patient {
 		for _, id := range patientIDs(obj, path) {
-			gp, err := s.practice(ctx, id)
+			gp, found, err := s.practice(ctx, id)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			tokens, sources = append(tokens, gp...), append(sources, "Patient/"+id)
+			if !found {
+				missing = append(missing, "Patient/"+id)
+			}
 		}
 	}
-	return sortedSet(tokens), sortedSet(sources), nil
+	return sortedSet(tokens), sortedSet(sources), sortedSet(missing), nil
 }
 
 // sortedSet sorts list and removes repetitions.
@@ -132,41 +139,42 @@ func sortedSet(list []string) []string {
 	return slices.Compact(list)
 }
 
-// practice returns the organisation tokens of the GP practice of Patient/id, none when it is not stored.
-func (s *Scoping) practice(ctx context.Context, id string) ([]string, error) {
+// practice returns the organisation tokens of the GP practice of Patient/id, and whether the patient is stored
+// (none when it is not). Without a source, every patient counts as stored.
+func (s *Scoping) practice(ctx context.Context, id string) ([]string, bool, error) {
 	if s.src == nil {
-		return nil, nil
+		return nil, true, nil
 	}
 	if codes, ok := s.practices.get(id); ok {
-		return codes, nil
+		return codes, true, nil
 	}
 	gen := s.practices.generation()
 	p, err := s.src.Read(ctx, "Patient", id)
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrGone) {
-		return nil, nil
+		return nil, false, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("organisation scoping: read the patient: %w", err)
+		return nil, false, fmt.Errorf("organisation scoping: read the patient: %w", err)
 	}
 	obj, err := fhir.DecodeObject(p.JSON, fhir.MaxDepth)
 	if err != nil {
-		return nil, fmt.Errorf("organisation scoping: decode Patient/%s: %w", id, err)
+		return nil, false, fmt.Errorf("organisation scoping: decode Patient/%s: %w", id, err)
 	}
 	codes := orgTokens(obj, practicePath)
 	s.practices.put(id, codes, gen)
-	return codes, nil
+	return codes, true, nil
 }
 
 // viaTokens returns the organisation tokens named through the Via rules of r: those at the target elements of
 // each resource obj references there, read from pending ("Type/id", resources of the same transaction), else from
-// the cache, else from the source; and the references resolved ("Type/id"). At most maxViaReads references are
-// resolved; missing targets name none. The cache, like the patients', may hold a target changed by another
+// the cache, else from the source; the references resolved ("Type/id"); and those of them not stored (not in
+// pending either). At most maxViaReads references are resolved; missing targets name none. The cache, like the patients', may hold a target changed by another
 // process for its TTL.
-func (s *Scoping) viaTokens(ctx context.Context, r TypeRule, obj fhir.Object, pending map[string]fhir.Object) (tokens, refs []string, err error) {
+func (s *Scoping) viaTokens(ctx context.Context, r TypeRule, obj fhir.Object, pending map[string]fhir.Object) (tokens, refs, missing []string, err error) {
 	for _, via := range r.Via {
 		for _, ref := range targetRefs(obj, via.Path, via.Targets) {
 			if len(refs) == maxViaReads {
-				return tokens, refs, nil
+				return tokens, refs, missing, nil
 			}
 			refs = append(refs, ref)
 			typ, id, _ := strings.Cut(ref, "/")
@@ -186,21 +194,22 @@ func (s *Scoping) viaTokens(ctx context.Context, r TypeRule, obj fhir.Object, pe
 			gen := s.targets.generation()
 			res, err := s.src.Read(ctx, typ, id)
 			if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrGone) {
+				missing = append(missing, ref)
 				continue // not cached: it may be created next
 			}
 			if err != nil {
-				return nil, nil, fmt.Errorf("organisation scoping: read %s: %w", ref, err)
+				return nil, nil, nil, fmt.Errorf("organisation scoping: read %s: %w", ref, err)
 			}
 			target, err := fhir.DecodeObject(res.JSON, fhir.MaxDepth)
 			if err != nil {
-				return nil, nil, fmt.Errorf("organisation scoping: decode %s: %w", ref, err)
+				return nil, nil, nil, fmt.Errorf("organisation scoping: decode %s: %w", ref, err)
 			}
 			found := targetTokens(target, paths)
 			s.targets.put(key, found, gen)
 			tokens = append(tokens, found...)
 		}
 	}
-	return tokens, refs, nil
+	return tokens, refs, missing, nil
 }
 
 // targetTokens returns the organisation tokens at the elements paths of a referenced resource.
@@ -215,8 +224,8 @@ func targetTokens(target fhir.Object, paths []string) []string {
 // viaKey is the cache key of the organisations at the elements paths of the resource ref ("Type/id").
 func viaKey(ref string, paths []string) string { return ref + "#" + strings.Join(paths, ",") }
 
-// Index returns the scoping index fields of obj: FieldACL and FieldSources for a scoped type, FieldODS for an
-// Organization, and FieldLends for a Patient or a type Via rules resolve. It caches what it reads, never obj: the
+// Index returns the scoping index fields of obj: FieldACL and FieldSources (and FieldAwaits for the sources not
+// stored) for a scoped type, FieldODS for an Organization, and FieldLends for a Patient or a type Via rules resolve. It caches what it reads, never obj: the
 // caches learn of a write from Forget, once it is decided.
 func (s *Scoping) Index(ctx context.Context, typ string, obj fhir.Object) (map[string]any, error) {
 	fields := map[string]any{}
@@ -228,9 +237,12 @@ func (s *Scoping) Index(ctx context.Context, typ string, obj fhir.Object) (map[s
 	if lends := s.lends(typ, obj); len(lends) > 0 {
 		fields[FieldLends] = lends
 	}
-	tokens, sources, err := s.scope(ctx, typ, obj)
+	tokens, sources, missing, err := s.scope(ctx, typ, obj)
 	if err != nil {
 		return nil, err
+	}
+	if len(missing) > 0 {
+		fields[FieldAwaits] = missing
 	}
 	if len(tokens) > 0 {
 		fields[FieldACL] = tokens
@@ -384,7 +396,7 @@ func (s *Scoping) WritesAs(ctx context.Context, p Principal, typ string, obj fhi
 			named = append(named, codes...)
 		}
 	}
-	via, _, err := s.viaTokens(ctx, r, obj, pending)
+	via, _, _, err := s.viaTokens(ctx, r, obj, pending)
 	if err != nil {
 		return err
 	}

@@ -19,13 +19,14 @@ func TestScoping_Index_SourcesAndLends(t *testing.T) {
 	}{
 		{"Task about a patient", "Task", `{"owner":` + ods("RJ1") + `,"for":{"reference":"Patient/p1"}}`,
 			map[string]any{FieldACL: []string{"RJ1", "Y90001"}, FieldSources: []string{"Patient/p1"}}},
-		{"patient not stored: its id is a source all the same", "Task", `{"owner":` + ods("RJ1") + `,"for":{"reference":"Patient/p9"}}`,
-			map[string]any{FieldACL: []string{"RJ1"}, FieldSources: []string{"Patient/p9"}}},
+		{"patient not stored: its id is a source all the same, and awaited", "Task", `{"owner":` + ods("RJ1") + `,"for":{"reference":"Patient/p9"}}`,
+			map[string]any{FieldACL: []string{"RJ1"}, FieldSources: []string{"Patient/p9"}, FieldAwaits: []string{"Patient/p9"}}},
 		{"Appointment through its referral and service", "Appointment",
 			`{"participant":[{"actor":{"reference":"Patient/p1"}},{"actor":{"reference":"HealthcareService/hs1"}}],` +
 				`"basedOn":[{"reference":"ServiceRequest/sr1"},{"reference":"ServiceRequest/missing"}]}`,
 			map[string]any{FieldACL: []string{"G85001", "Organization/org-rj1", "Y90001"},
-				FieldSources: []string{"HealthcareService/hs1", "Patient/p1", "ServiceRequest/missing", "ServiceRequest/sr1"}}},
+				FieldSources: []string{"HealthcareService/hs1", "Patient/p1", "ServiceRequest/missing", "ServiceRequest/sr1"},
+				FieldAwaits:  []string{"ServiceRequest/missing"}}},
 		{"Patient lends its GP practice", "Patient", `{"generalPractitioner":[` + ods("Y90001") + `,{"reference":"Organization/gp"}]}`,
 			map[string]any{FieldACL: []string{"Organization/gp", "Y90001"},
 				FieldLends: []string{"generalPractitioner=Organization/gp", "generalPractitioner=Y90001"}}},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -25,6 +26,10 @@ import (
 // idempotent: the resource is indexed again from its current version (its versions then carry its new
 // VersionFields) and, when what it lends changed, so is every resource naming it in Options.SourcesField.
 //
+// A resource created under a chosen id (a PUT) may have dependents stored before it existed; they name it in their
+// Options.AwaitsField, which the store records in the "reindex_await" collection before their commit, so that the
+// creation looks for dependents (a query of every collection) only when that record exists, and removes it after.
+//
 // A record of a commit that failed is finished all the same, harmlessly. A dependent written concurrently with
 // the change, from what it read before the change was committed, may keep stale fields until it is next written or
 // indexed again.
@@ -39,8 +44,11 @@ type reindexDoc struct {
 	Dependents bool `bson:"dependents"`
 }
 
-// recordReindexes records the pending re-indexes of plans, before their commit.
+// recordReindexes records the pending re-indexes of plans, and the resources they await, before their commit.
 func (s *Store) recordReindexes(ctx context.Context, plans []*plan) error {
+	if err := s.recordAwaits(ctx, plans); err != nil {
+		return err
+	}
 	for _, p := range plans {
 		if !p.result.Noop && (p.rescope || p.relend) {
 			if err := s.putReindex(ctx, p.w.Type+"/"+p.w.ID, p.version.VID, p.relend); err != nil {
@@ -102,6 +110,9 @@ func (s *Store) finishReindex(ctx context.Context, rec reindexDoc) error {
 				if err := s.Reindex(ctx, dt, did); err != nil {
 					return err
 				}
+			}
+			if err := s.forgetAwaited(ctx, rec.Ref); err != nil {
+				return err
 			}
 		}
 	}
@@ -307,5 +318,105 @@ func (s *Store) backfillScopes(ctx context.Context) error {
 		return fmt.Errorf("write the version scope mark: %w", err)
 	}
 	s.backfilled.Store(true)
+	return nil
+}
+
+// awaitedSet is the set of awaited resources a process has recorded. It is bounded: when full it is emptied, and
+// entries are recorded again (an idempotent write).
+type awaitedSet struct {
+	mu   sync.Mutex
+	refs map[string]bool
+}
+
+// maxAwaited bounds an awaitedSet.
+const maxAwaited = 10000
+
+// add reports whether ref was not in the set, and puts it there.
+func (a *awaitedSet) add(ref string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.refs[ref] {
+		return false
+	}
+	if len(a.refs) >= maxAwaited {
+		clear(a.refs)
+	}
+	a.refs[ref] = true
+	return true
+}
+
+// remove takes ref out of the set.
+func (a *awaitedSet) remove(ref string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.refs, ref)
+}
+
+// recordAwaits records the resources that plans name in their AwaitsField (not stored when they were indexed),
+// each once per process.
+func (s *Store) recordAwaits(ctx context.Context, plans []*plan) error {
+	if s.opts.AwaitsField == "" {
+		return nil
+	}
+	for _, p := range plans {
+		if p.result.Noop {
+			continue
+		}
+		for _, ref := range stringList(p.index[s.opts.AwaitsField]) {
+			if !s.awaited.add(ref) {
+				continue
+			}
+			_, err := s.awaits.UpdateOne(ctx, bson.D{{Key: "_id", Value: ref}},
+				bson.D{{Key: "$setOnInsert", Value: bson.D{{Key: "ts", Value: s.opts.Clock().UTC()}}}},
+				options.UpdateOne().SetUpsert(true))
+			if err != nil {
+				s.awaited.remove(ref)
+				return fmt.Errorf("record that %s is awaited: %w", ref, err)
+			}
+		}
+	}
+	return nil
+}
+
+// isAwaited reports whether a stored resource awaits ref ("Type/id").
+func (s *Store) isAwaited(ctx context.Context, ref string) (bool, error) {
+	err := s.awaits.FindOne(ctx, bson.D{{Key: "_id", Value: ref}}).Err()
+	if notFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("is %s awaited: %w", ref, err)
+	}
+	return true, nil
+}
+
+// forgetAwaited removes the record that ref is awaited, once the resources awaiting it are indexed again.
+func (s *Store) forgetAwaited(ctx context.Context, ref string) error {
+	if s.opts.AwaitsField == "" {
+		return nil
+	}
+	s.awaited.remove(ref)
+	if _, err := s.awaits.DeleteOne(ctx, bson.D{{Key: "_id", Value: ref}}); err != nil {
+		return fmt.Errorf("remove the record that %s is awaited: %w", ref, err)
+	}
+	return nil
+}
+
+// stringList returns v, a string or a list of strings, as a list.
+func stringList(v any) []string {
+	switch t := v.(type) {
+	case string:
+		return []string{t}
+	case []string:
+		return t
+	case []any:
+		out := make([]string, 0, len(t))
+		for _, e := range t {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
 	return nil
 }

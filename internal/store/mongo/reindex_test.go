@@ -2,9 +2,11 @@ package mongo
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -367,4 +369,55 @@ func TestRecover_BackfillsVersionsWithoutScope(t *testing.T) {
 func sameSet(a, b []string) bool {
 	a, b = slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b))
 	return slices.Equal(a, b)
+}
+
+// TestReindex_CreatedUnderChosenID_SearchesDependentsOnlyWhenAwaited: a Patient created under a chosen id (a PUT)
+// looks for the resources to index again only when one was stored naming it before it existed; otherwise its
+// creation queries no collection for dependents (on the embedded database each such query reads a whole
+// collection).
+func TestReindex_CreatedUnderChosenID_SearchesDependentsOnlyWhenAwaited(t *testing.T) {
+	db, err := embeddb.Start(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close(context.Background()) })
+	var mu sync.Mutex
+	var searches []string // collections searched by the sources field
+	s, _ := openScopedStore(t, db.URI(), func(o *Options) {
+		o.Monitor = func(c Command) {
+			if c.Name == "find" && slices.Contains(c.Fields, auth.FieldSources) {
+				mu.Lock()
+				searches = append(searches, c.Collection)
+				mu.Unlock()
+			}
+		}
+	})
+	taken := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		out := searches
+		searches = nil
+		return out
+	}
+	mustCommit(t, s, taskFor("t0", "RJ1", "p0"))
+	mustCommit(t, s, patientAt("p0", "GPA01")) // awaited by t0
+	if got := taken(); !slices.Contains(got, "Task") {
+		t.Errorf("an awaited Patient's creation searched %v, want the Task collection among them", got)
+	}
+	if got := aclIDs(t, s, "Task", "GPA01"); !slices.Equal(got, []string{"t0"}) {
+		t.Errorf("practice A finds Tasks %v, want [t0]", got)
+	}
+	for i := 1; i <= 3; i++ { // nobody awaits these
+		mustCommit(t, s, patientAt(fmt.Sprintf("p%d", i), "GPA01"))
+	}
+	if got := taken(); len(got) != 0 {
+		t.Errorf("creating Patients nobody awaits searched %v for dependents, want none", got)
+	}
+	// Awaited again after being created once and deleted, then re-created: the deletion's view still finds t9.
+	mustCommit(t, s, taskFor("t9", "RJ1", "p1"))
+	mustCommit(t, s, store.Write{Type: "Patient", ID: "p1", Method: "DELETE"})
+	mustCommit(t, s, patientAt("p1", "GPB01"))
+	if got := aclIDs(t, s, "Task", "GPB01"); !slices.Equal(got, []string{"t9"}) {
+		t.Errorf("practice B finds Tasks %v, want [t9]", got)
+	}
 }

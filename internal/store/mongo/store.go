@@ -46,6 +46,11 @@ type Options struct {
 	// resource lends to others' index fields, computed from its own content only. A commit that changes a
 	// resource's LendsField indexes every resource naming it in SourcesField again. Empty: none.
 	SourcesField, LendsField string
+	// AwaitsField names the index field listing the SourcesField entries that were not stored when the resource
+	// was indexed. The store remembers them in the "reindex_await" collection, so that a resource created under
+	// a chosen id (a PUT) indexes its dependents again only when some resource awaits it: one lookup by id, not a
+	// search of every collection. Empty: every such creation searches for dependents.
+	AwaitsField string
 	// Clock gives the time of writes.
 	Clock func() time.Time
 	// PendingLease is how long a multi-resource commit may stay undecided before Recover aborts it.
@@ -71,6 +76,7 @@ func DefaultOptions() Options {
 		VersionFields: []string{auth.FieldACL},
 		SourcesField:  auth.FieldSources,
 		LendsField:    auth.FieldLends,
+		AwaitsField:   auth.FieldAwaits,
 		Clock:         time.Now,
 		PendingLease:  30 * time.Second,
 		RepairMargin:  2 * time.Minute,
@@ -89,9 +95,13 @@ type Store struct {
 	// reindexes holds the pending re-indexes: resources ("Type/id") whose index fields, or their dependents',
 	// are to be computed again (reindex.go).
 	reindexes *mongo.Collection
-	opts      Options
-	locks     [256]sync.Mutex
-	searchIx  searchIndexes
+	// awaits holds the resources ("Type/id") that stored resources name in their AwaitsField, by _id.
+	awaits *mongo.Collection
+	// awaited remembers the entries of awaits this process recorded, so that it records each once.
+	awaited  *awaitedSet
+	opts     Options
+	locks    [256]sync.Mutex
+	searchIx searchIndexes
 	// opened is when this store opened: in a single writer, pending re-indexes recorded before were left by a
 	// process that ended.
 	opened time.Time
@@ -126,6 +136,8 @@ func Open(ctx context.Context, uri string, opts Options) (*Store, error) {
 		opts:      opts,
 		opened:    opts.Clock().UTC(),
 		reindexes: db.Collection("reindex"),
+		awaits:    db.Collection("reindex_await"),
+		awaited:   &awaitedSet{refs: map[string]bool{}},
 	}
 	if err := s.Ping(ctx); err != nil {
 		_ = client.Disconnect(context.Background())

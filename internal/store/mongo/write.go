@@ -151,6 +151,11 @@ func (s *Store) plan(ctx context.Context, writes []store.Write) ([]*plan, error)
 		p.version.Created = w.Object != nil && (!exists || cur.Deleted)
 		p.result = store.Result{Resource: p.version.resource(), Created: p.version.Created}
 		s.planScope(p, exists, cur.Deleted, old)
+		if p.relend && !exists && s.opts.AwaitsField != "" { // created under a chosen id: is it awaited?
+			if p.relend, err = s.isAwaited(ctx, p.w.Type+"/"+p.w.ID); err != nil {
+				return nil, err
+			}
+		}
 		plans = append(plans, p)
 	}
 	s.planLentInCommit(plans)
