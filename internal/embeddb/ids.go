@@ -14,9 +14,11 @@ import (
 
 // IndexIDs gives every collection an index that FerretDB's point lookups can use. FerretDB v1.24's SQLite
 // backend answers {_id: x} with `WHERE _ferretdb_sjson->'$._id' = ?` but indexes `_ferretdb_sjson->"_id"`; SQLite
-// uses an expression index only for the same expression, so every lookup by _id scans its table. This adds, for
-// each collection table, an index on the expression the lookups use. It is idempotent; run it after collections
-// are created. Dropping a collection drops its index with its table.
+// uses an expression index only for the same expression, so every lookup by _id scans its table. This gives each
+// collection table a unique index on the expression the lookups use instead (FerretDB's own, on the same values
+// under another spelling, goes: one index of _id to keep up on every insert, not two; a taken _id is still refused
+// as a duplicate key). It is idempotent; run it after collections are created. Dropping a collection drops its
+// index with its table.
 func (s *Server) IndexIDs(ctx context.Context) error {
 	files, err := filepath.Glob(filepath.Join(s.dir, "*.sqlite"))
 	if err != nil {
@@ -61,9 +63,17 @@ func indexFile(ctx context.Context, path string) error {
 		return fmt.Errorf("list collections of %s: %w", filepath.Base(path), err)
 	}
 	for _, t := range tables {
-		q := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %q ON %q (_ferretdb_sjson->'$._id')`, t+"_accord_id", t)
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("index _id of %s: %w", t, err)
+		// First the unique index on the expression the lookups use, then without FerretDB's own (on the same
+		// values, so just as unique, but never used by a query): every insert then maintains one index of _id,
+		// not two. The index of earlier versions of this function, not unique, goes too.
+		for _, q := range []string{
+			fmt.Sprintf(`CREATE UNIQUE INDEX IF NOT EXISTS %q ON %q (_ferretdb_sjson->'$._id')`, t+"_accord_uid", t),
+			fmt.Sprintf(`DROP INDEX IF EXISTS %q`, t+"__id_"),
+			fmt.Sprintf(`DROP INDEX IF EXISTS %q`, t+"_accord_id"),
+		} {
+			if _, err := db.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("index _id of %s: %w", t, err)
+			}
 		}
 	}
 	return nil

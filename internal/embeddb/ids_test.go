@@ -54,8 +54,16 @@ func TestIndexIDs_PointLookupsStopScanning(t *testing.T) {
 	}
 	after := plan()
 	t.Logf("plan before: %s; after: %s", before, after)
-	if !containsAll(after, "SEARCH", "_accord_id") || containsAll(after, "SCAN") {
-		t.Errorf("after IndexIDs the lookup plan is %q, want a SEARCH using the _accord_id index", after)
+	if !containsAll(after, "SEARCH", "_accord_uid") || containsAll(after, "SCAN") {
+		t.Errorf("after IndexIDs the lookup plan is %q, want a SEARCH using the _accord_uid index", after)
+	}
+	// FerretDB's own index on _id is replaced, and _id stays unique: an insert of a taken _id is a duplicate.
+	_, err = db.Collection("things").InsertOne(ctx, bson.D{{Key: "_id", Value: "id-7"}, {Key: "n", Value: -1}})
+	if !mongo.IsDuplicateKeyError(err) {
+		t.Errorf("insert of a taken _id after IndexIDs: %v, want a duplicate key error", err)
+	}
+	if _, err := db.Collection("things").InsertMany(ctx, []any{bson.D{{Key: "_id", Value: "new-1"}}, bson.D{{Key: "_id", Value: "id-8"}}}); !mongo.IsDuplicateKeyError(err) {
+		t.Errorf("insert of a batch holding a taken _id after IndexIDs: %v, want a duplicate key error", err)
 	}
 	var got bson.M
 	if err := db.Collection("things").FindOne(ctx, bson.D{{Key: "_id", Value: "id-1500"}}).Decode(&got); err != nil || got["n"] != int32(1500) {

@@ -4,9 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
-	"sort"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -100,7 +99,7 @@ type Store struct {
 	// awaited remembers the entries of awaits this process recorded, so that it records each once.
 	awaited  *awaitedSet
 	opts     Options
-	locks    [256]sync.Mutex
+	locks    keyLocks
 	searchIx searchIndexes
 	// opened is when this store opened: in a single writer, pending re-indexes recorded before were left by a
 	// process that ended.
@@ -187,7 +186,7 @@ func (s *Store) ensureStoreIndexes(ctx context.Context) error {
 	versions := []mongo.IndexModel{
 		{Keys: bson.D{{Key: "ts", Value: -1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("by_time")},
 		{Keys: bson.D{{Key: "type", Value: 1}, {Key: "ts", Value: -1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("by_type_time")},
-		{Keys: bson.D{{Key: "type", Value: 1}, {Key: "rid", Value: 1}, {Key: "vid", Value: -1}}, Options: options.Index().SetName("by_resource").SetUnique(true)},
+		{Keys: bson.D{{Key: "type", Value: 1}, {Key: "rid", Value: 1}, {Key: "vid", Value: -1}}, Options: options.Index().SetName("by_resource")},
 		{Keys: bson.D{{Key: "txn", Value: 1}}, Options: options.Index().SetName("by_txn")},
 	}
 	for _, f := range s.opts.VersionFields { // restricted type and system history
@@ -262,26 +261,56 @@ func indexOptions(m mongo.IndexModel) options.IndexOptions {
 func (s *Store) current(typ string) *mongo.Collection { return s.db.Collection(typ) }
 
 // lock takes the per-resource locks of keys in a fixed order and returns the function that releases them.
-func (s *Store) lock(keys []string) func() {
-	idx := make([]int, 0, len(keys))
-	seen := map[int]bool{}
-	for _, k := range keys {
-		h := fnv.New32a()
-		_, _ = h.Write([]byte(k))
-		i := int(h.Sum32() % uint32(len(s.locks)))
-		if !seen[i] {
-			seen[i] = true
-			idx = append(idx, i)
-		}
+func (s *Store) lock(keys []string) func() { return s.locks.lock(keys) }
+
+// keyLocks holds one mutex per resource key ("Type/id") while it is in use. Locks are per key, not per stripe of
+// keys, so that the ledger writing a batch of a hundred obligation Tasks holds no lock another resource needs.
+type keyLocks struct {
+	mu sync.Mutex
+	m  map[string]*keyLock
+}
+
+// keyLock is the mutex of one key, and how many lock calls hold or wait for it.
+type keyLock struct {
+	mu   sync.Mutex
+	refs int
+}
+
+// lock takes the locks of keys in sorted order (so that two callers never wait for each other) and returns the
+// function that releases them.
+func (l *keyLocks) lock(keys []string) func() {
+	keys = slices.Clone(keys)
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	held := make([]*keyLock, len(keys))
+	l.mu.Lock()
+	if l.m == nil {
+		l.m = map[string]*keyLock{}
 	}
-	sort.Ints(idx)
-	for _, i := range idx {
-		s.locks[i].Lock()
+	for i, k := range keys {
+		kl := l.m[k]
+		if kl == nil {
+			kl = &keyLock{}
+			l.m[k] = kl
+		}
+		kl.refs++
+		held[i] = kl
+	}
+	l.mu.Unlock()
+	for _, kl := range held {
+		kl.mu.Lock()
 	}
 	return func() {
-		for j := len(idx) - 1; j >= 0; j-- {
-			s.locks[idx[j]].Unlock()
+		for i := len(held) - 1; i >= 0; i-- {
+			held[i].mu.Unlock()
 		}
+		l.mu.Lock()
+		for i, kl := range held {
+			if kl.refs--; kl.refs == 0 {
+				delete(l.m, keys[i])
+			}
+		}
+		l.mu.Unlock()
 	}
 }
 
