@@ -59,7 +59,7 @@ type Source interface {
 type Scoping struct {
 	rules map[string]TypeRule
 	src   Source
-	// practices caches the GP practice of patients, by patient id.
+	// practices caches the GP practice of patients, by patient id, and under absentKey the patients not stored.
 	practices *practiceCache
 	// targets caches the organisation tokens of the resources referenced through Via rules, by viaKey.
 	targets *practiceCache
@@ -148,9 +148,13 @@ func (s *Scoping) practice(ctx context.Context, id string) ([]string, bool, erro
 	if codes, ok := s.practices.get(id); ok {
 		return codes, true, nil
 	}
+	if _, ok := s.practices.get(absentKey(id)); ok {
+		return nil, false, nil
+	}
 	gen := s.practices.generation()
 	p, err := s.src.Read(ctx, "Patient", id)
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrGone) {
+		s.practices.put(absentKey(id), nil, gen) // events often name patients never stored: read them once
 		return nil, false, nil
 	}
 	if err != nil {
@@ -164,6 +168,9 @@ func (s *Scoping) practice(ctx context.Context, id string) ([]string, bool, erro
 	s.practices.put(id, codes, gen)
 	return codes, true, nil
 }
+
+// absentKey is the practice cache's key recording that Patient/id is not stored ('!' is in no resource id).
+func absentKey(id string) string { return "!" + id }
 
 // viaTokens returns the organisation tokens named through the Via rules of r: those at the target elements of
 // each resource obj references there, read from pending ("Type/id", resources of the same transaction), else from
@@ -278,7 +285,7 @@ func (s *Scoping) lends(typ string, obj fhir.Object) []string {
 // the Indexer, once each write is decided (store.Forgetter).
 func (s *Scoping) Forget(typ, id string) {
 	if typ == "Patient" {
-		s.practices.drop(id)
+		s.practices.drop(id, absentKey(id))
 	}
 	if sets := s.targetPaths[typ]; len(sets) > 0 {
 		keys := make([]string, len(sets))

@@ -158,3 +158,40 @@ func sortedAnys(vs []any) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestScoping_AbsentPatientCached: a patient that is not stored is read once within the TTL, however many events
+// name it; once it is written through this process (Forget), or the TTL has passed, it is read again.
+func TestScoping_AbsentPatientCached(t *testing.T) {
+	now := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+	src := viaDirectory()
+	s := newScoping(src, func() time.Time { return now })
+	ctx := context.Background()
+	task := obj(t, `{"for":{"reference":"Patient/p9"}}`)
+	for _, step := range []struct {
+		name  string
+		act   func()
+		reads int
+		want  []string
+	}{
+		{"first event about p9: read, not stored", func() {}, 1, nil},
+		{"more events about p9: not read again", func() {}, 0, nil},
+		{"p9 stored and written through this process", func() {
+			src.resources["Patient/p9"] = `{"generalPractitioner":[` + ods("G85001") + `]}`
+			s.Forget("Patient", "p9")
+		}, 1, []string{"G85001"}},
+		{"p9 gone from the source; its practice stays cached", func() { delete(src.resources, "Patient/p9") }, 0, []string{"G85001"}},
+		{"after the TTL, p9 is read again: not stored", func() { now = now.Add(cacheTTL + time.Second) }, 1, nil},
+	} {
+		step.act()
+		src.reads = 0
+		for range 3 {
+			got, err := s.Tokens(ctx, "Task", task)
+			if err != nil || !slices.Equal(got, step.want) {
+				t.Fatalf("%s: Tokens = %v, %v; want %v", step.name, got, err, step.want)
+			}
+		}
+		if src.reads != step.reads {
+			t.Errorf("%s: %d reads of the patient, want %d", step.name, src.reads, step.reads)
+		}
+	}
+}
