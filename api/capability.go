@@ -38,7 +38,7 @@ func capabilityStatement(opts Options, params func(typ string) []rest.SearchPara
 			}
 			sp = append(sp, e)
 		}
-		resources = append(resources, withProfiles(withIncludes(map[string]any{
+		res := map[string]any{
 			"type":              typ,
 			"interaction":       interactions,
 			"versioning":        "versioned-update",
@@ -50,7 +50,11 @@ func capabilityStatement(opts Options, params func(typ string) []rest.SearchPara
 			"conditionalDelete": "single",
 			"referencePolicy":   []any{"literal", "local"},
 			"searchParam":       sp,
-		}, typ, opts), opts.Conformance))
+		}
+		if typ == "Organization" && opts.Ledger != nil {
+			res["operation"] = []any{map[string]any{"name": "pending-actions", "definition": PendingActionsDefinition}}
+		}
+		resources = append(resources, withProfiles(withIncludes(res, typ, opts), opts.Conformance))
 	}
 	cs := map[string]any{
 		"resourceType": "CapabilityStatement",
@@ -86,6 +90,10 @@ func capabilityStatement(opts Options, params func(typ string) []rest.SearchPara
 	}
 	return b
 }
+
+// PendingActionsDefinition is the canonical URL of the OperationDefinition of $pending-actions, served from the
+// implementation guide.
+const PendingActionsDefinition = fhir.CanonicalBase + "/OperationDefinition/pending-actions"
 
 // withIncludes adds to the resource entry of typ the values its search accepts in _include, and in _revinclude
 // but those of the types this API does not serve from the store (the audit trail, the guide's conformance

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/accord-fhir/accord/api"
 	"github.com/accord-fhir/accord/api/apitest"
 	"github.com/accord-fhir/accord/fhir"
 )
@@ -52,6 +53,9 @@ func TestCapabilityStatement_Golden(t *testing.T) {
 		}
 		like, got := maps.Clone(patientEntry), maps.Clone(res)
 		like["type"] = res["type"]
+		if res["type"] == "Organization" {
+			delete(got, "operation") // $pending-actions (TestCapabilityStatement_PendingActions)
+		}
 		for _, own := range []string{"searchParam", "supportedProfile", "searchInclude", "searchRevInclude"} {
 			// each type has its own R4 search parameters (TestSearch_CapabilityStatement), includes
 			// (TestCapabilityStatement_IncludesItListsWork) and guide profiles
@@ -367,4 +371,42 @@ func TestCapabilityStatement_IncludesItListsWork(t *testing.T) {
 func asAnyList(v any) []any {
 	l, _ := v.([]any)
 	return l
+}
+
+// TestCapabilityStatement_PendingActions: Organization declares $pending-actions, and the server serves the
+// OperationDefinition it names (from the implementation guide), whose parameters are those the operation takes.
+func TestCapabilityStatement_PendingActions(t *testing.T) {
+	s := apitest.Start(t)
+	cs := metadata(t, s)
+	var ops []map[string]any
+	for _, res := range asList(get(cs, "rest", 0, "resource")) {
+		if res["type"] == "Organization" {
+			ops = asList(res["operation"])
+		}
+	}
+	if len(ops) != 1 || ops[0]["name"] != "pending-actions" || ops[0]["definition"] != api.PendingActionsDefinition {
+		t.Fatalf("Organization operations %v, want pending-actions defined by %s", ops, api.PendingActionsDefinition)
+	}
+	r := s.Do(t, http.MethodGet, "/OperationDefinition/pending-actions", nil)
+	wantStatus(t, r, http.StatusOK, "GET the OperationDefinition")
+	def := decode(t, r.Body)
+	if def["url"] != api.PendingActionsDefinition || def["code"] != "pending-actions" || def["instance"] != true {
+		t.Errorf("OperationDefinition url %v code %v instance %v", def["url"], def["code"], def["instance"])
+	}
+	var in []string
+	for _, p := range asList(def["parameter"]) {
+		if p["use"] == "in" {
+			in = append(in, p["name"].(string))
+		}
+	}
+	if !slices.Equal(in, []string{"_count", "_cursor"}) {
+		t.Errorf("input parameters %v, want _count and _cursor", in)
+	}
+	r = s.Do(t, http.MethodGet, "/OperationDefinition?url="+api.PendingActionsDefinition, nil)
+	wantStatus(t, r, http.StatusOK, "search the OperationDefinition by url")
+	if n := len(asList(decode(t, r.Body)["entry"])); n != 1 {
+		t.Errorf("search by url found %d, want 1", n)
+	}
+	wantStatus(t, s.Do(t, http.MethodPost, "/OperationDefinition", map[string]any{"resourceType": "OperationDefinition"}),
+		http.StatusMethodNotAllowed, "create an OperationDefinition")
 }

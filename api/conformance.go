@@ -13,7 +13,8 @@ import (
 )
 
 // conformance serves the conformance resources of the implementation guide (StructureDefinition, ValueSet,
-// CodeSystem, ImplementationGuide) from the catalog instead of the store: read, search, and ValueSet $expand.
+// CodeSystem, OperationDefinition, ImplementationGuide) from the catalog instead of the store: read, search, and
+// ValueSet $expand.
 // They are read-only: every other interaction on them is a 405, except $validate, which goes on to its handler.
 func (a *API) conformance(c *gin.Context) {
 	cat := a.opts.Conformance

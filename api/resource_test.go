@@ -43,7 +43,7 @@ var writeRefused = map[string]string{
 // answers 405, and the CapabilityStatement declares read and search-type only.
 var readOnlyTypes = map[string]string{
 	"CodeSystem": readOnlyReason, "ImplementationGuide": readOnlyReason, "StructureDefinition": readOnlyReason,
-	"ValueSet": readOnlyReason,
+	"ValueSet": readOnlyReason, "OperationDefinition": readOnlyReason,
 }
 
 const readOnlyReason = "the conformance resources are the implementation guide's, served read-only " +

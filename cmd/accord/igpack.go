@@ -119,6 +119,22 @@ func writePackage(w io.Writer, fsys fs.FS) (int, error) {
 	return n, gz.Close()
 }
 
+// readIndexEntry reads the .index.json entry of a resource: its type and id, and its url, version, kind and type
+// where they are strings (an OperationDefinition's "type" is a boolean, not a StructureDefinition's type).
+func readIndexEntry(data []byte) (indexEntry, error) {
+	var r struct {
+		ResourceType, ID, URL, Version string
+		Kind, Type                     any
+	}
+	if err := json.Unmarshal(data, &r); err != nil || r.ResourceType == "" || r.ID == "" {
+		return indexEntry{}, errors.New("not a FHIR resource with an id")
+	}
+	e := indexEntry{ResourceType: r.ResourceType, ID: r.ID, URL: r.URL, Version: r.Version}
+	e.Kind, _ = r.Kind.(string)
+	e.Type, _ = r.Type.(string)
+	return e, nil
+}
+
 // addResources adds the conformance resources of ig/ to package/ and the examples of ig/examples/ to
 // package/example/, in name order; it returns the index of the conformance resources and the number of files.
 func addResources(fsys fs.FS, add func(name string, data []byte) error) ([]indexEntry, int, error) {
@@ -138,9 +154,9 @@ func addResources(fsys fs.FS, add func(name string, data []byte) error) ([]index
 			if err != nil {
 				return nil, 0, err
 			}
-			var e indexEntry
-			if err := json.Unmarshal(data, &e); err != nil || e.ResourceType == "" || e.ID == "" {
-				return nil, 0, fmt.Errorf("%s is not a FHIR resource with an id", name)
+			e, err := readIndexEntry(data)
+			if err != nil {
+				return nil, 0, fmt.Errorf("%s: %w", name, err)
 			}
 			target := "package/example/" + base
 			if dir == "ig" {

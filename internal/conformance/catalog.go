@@ -1,5 +1,5 @@
 // Package conformance serves the conformance resources of Accord's implementation guide — StructureDefinition,
-// ValueSet, CodeSystem and ImplementationGuide — read-only: read by id, search by url, name, type and version,
+// ValueSet, CodeSystem, OperationDefinition and ImplementationGuide — read-only: read by id, search by url, name, type and version,
 // and the expansion of the guide's own value sets ($expand); and, through Terminology, the value sets and code
 // system hierarchies of R4 and of the guide that token searches name (:in, :not-in, :below, :above).
 // See https://hl7.org/fhir/R4/conformance-module.html and https://hl7.org/fhir/R4/valueset-operation-expand.html.
@@ -16,7 +16,7 @@ import (
 )
 
 // Types are the resource types a Catalog serves.
-var Types = []string{"CodeSystem", "ImplementationGuide", "StructureDefinition", "ValueSet"}
+var Types = []string{"CodeSystem", "ImplementationGuide", "OperationDefinition", "StructureDefinition", "ValueSet"}
 
 // Catalog holds the conformance resources of the guide. It is immutable and safe for concurrent use.
 type Catalog struct {
