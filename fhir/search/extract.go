@@ -114,12 +114,14 @@ func objects(v any) []fhir.Object {
 	return nil
 }
 
-// Strings reads a JSON value that is a string or an array of strings (other elements are skipped); anything else
-// gives nil. Index fields and some FHIR elements have this shape.
+// Strings reads a JSON value that is a string or an array of strings (other elements are skipped), or a []string;
+// anything else gives nil. Index fields and some FHIR elements have this shape.
 func Strings(v any) []string {
 	switch t := v.(type) {
 	case string:
 		return []string{t}
+	case []string:
+		return t
 	case []any:
 		out := make([]string, 0, len(t))
 		for _, e := range t {

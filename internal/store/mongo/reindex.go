@@ -14,6 +14,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/accord-fhir/accord/fhir"
+	fhirsearch "github.com/accord-fhir/accord/fhir/search"
 	"github.com/accord-fhir/accord/internal/store"
 )
 
@@ -362,7 +363,7 @@ func (s *Store) recordAwaits(ctx context.Context, plans []*plan) error {
 		if p.result.Noop {
 			continue
 		}
-		for _, ref := range stringList(p.index[s.opts.AwaitsField]) {
+		for _, ref := range fhirsearch.Strings(p.index[s.opts.AwaitsField]) {
 			if !s.awaited.add(ref) {
 				continue
 			}
@@ -398,25 +399,6 @@ func (s *Store) forgetAwaited(ctx context.Context, ref string) error {
 	s.awaited.remove(ref)
 	if _, err := s.awaits.DeleteOne(ctx, bson.D{{Key: "_id", Value: ref}}); err != nil {
 		return fmt.Errorf("remove the record that %s is awaited: %w", ref, err)
-	}
-	return nil
-}
-
-// stringList returns v, a string or a list of strings, as a list.
-func stringList(v any) []string {
-	switch t := v.(type) {
-	case string:
-		return []string{t}
-	case []string:
-		return t
-	case []any:
-		out := make([]string, 0, len(t))
-		for _, e := range t {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/accord-fhir/accord/fhir"
+	fhirsearch "github.com/accord-fhir/accord/fhir/search"
 	"github.com/accord-fhir/accord/internal/store"
 )
 
@@ -199,17 +200,7 @@ func (s *Store) planLentInCommit(plans []*plan) {
 }
 
 // holds reports whether v, a string or a list of strings, holds s.
-func holds(v any, s string) bool {
-	switch t := v.(type) {
-	case string:
-		return t == s
-	case []string:
-		return slices.Contains(t, s)
-	case []any:
-		return slices.Contains(t, any(s))
-	}
-	return false
-}
+func holds(v any, s string) bool { return slices.Contains(fhirsearch.Strings(v), s) }
 
 // commitOne inserts one version (the commit) and then updates the current view.
 func (s *Store) commitOne(ctx context.Context, p *plan) error {
