@@ -103,7 +103,7 @@ func withIncludes(res map[string]any, typ string, opts Options) map[string]any {
 		return res
 	}
 	if inc := opts.Includes.Includes(typ); len(inc) > 0 {
-		res["searchInclude"] = toAnySlice(inc)
+		res["searchInclude"] = fhir.Strings(inc)
 	}
 	var rev []string
 	for _, v := range opts.Includes.RevIncludes(typ) {
@@ -113,17 +113,9 @@ func withIncludes(res map[string]any, typ string, opts Options) map[string]any {
 		}
 	}
 	if len(rev) > 0 {
-		res["searchRevInclude"] = toAnySlice(rev)
+		res["searchRevInclude"] = fhir.Strings(rev)
 	}
 	return res
-}
-
-func toAnySlice(s []string) []any {
-	out := make([]any, len(s))
-	for i, v := range s {
-		out[i] = v
-	}
-	return out
 }
 
 func (a *API) metadata(q *request) (*response, error) {

@@ -15,6 +15,15 @@ const MaxDepth = 64
 // Object is a FHIR resource or element as decoded JSON: numbers stay json.Number so that decimal precision survives.
 type Object = map[string]any
 
+// Strings returns values as a JSON array, in the form an Object holds arrays ([]any).
+func Strings(values []string) []any {
+	out := make([]any, len(values))
+	for i, v := range values {
+		out[i] = v
+	}
+	return out
+}
+
 // DecodeObject parses data as one JSON object nested at most maxDepth levels.
 // It returns an *Error of code structure (HTTP 400) for invalid JSON, a non-object, trailing data or excess depth.
 func DecodeObject(data []byte, maxDepth int) (Object, error) {

@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -79,5 +80,20 @@ func TestCheckJSON(t *testing.T) {
 				t.Errorf("expressions (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestStrings(t *testing.T) {
+	for _, tc := range []struct {
+		in   []string
+		want []any
+	}{
+		{nil, []any{}},
+		{[]string{"a"}, []any{"a"}},
+		{[]string{"a", "b", "a"}, []any{"a", "b", "a"}},
+	} {
+		if got := Strings(tc.in); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Strings(%q) = %#v, want %#v", tc.in, got, tc.want)
+		}
 	}
 }

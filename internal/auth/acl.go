@@ -338,7 +338,7 @@ func (s *Scoping) organizations(ctx context.Context, codes []string) ([]string, 
 	}
 	gen := s.orgs.generation()
 	page, err := s.src.Find(ctx, "Organization", store.Query{Conds: []store.Cond{
-		{Field: FieldODS, Op: store.OpEq, Values: anys(codes)}}, OmitJSON: true})
+		{Field: FieldODS, Op: store.OpEq, Values: fhir.Strings(codes)}}, OmitJSON: true})
 	if err != nil {
 		return nil, fmt.Errorf("organisation scoping: find the client's organisations: %w", err)
 	}
@@ -376,7 +376,7 @@ func (v *Visibility) Conds(typ string) []store.Cond {
 	if !v.restricted || v.s.Shared(typ) {
 		return nil
 	}
-	return []store.Cond{{Field: FieldACL, Op: store.OpEq, Values: anys(v.tokens)}}
+	return []store.Cond{{Field: FieldACL, Op: store.OpEq, Values: fhir.Strings(v.tokens)}}
 }
 
 // WritesAs returns nil when p may write obj, a resource of typ, as one of its organisations: one of the writer
@@ -471,12 +471,4 @@ func (s *Scoping) orgCodes(ctx context.Context, token string, pending map[string
 		return nil, fmt.Errorf("organisation scoping: decode %s: %w", token, err)
 	}
 	return selfCodes(obj), nil
-}
-
-func anys(s []string) []any {
-	out := make([]any, len(s))
-	for i, v := range s {
-		out[i] = v
-	}
-	return out
 }

@@ -49,7 +49,7 @@ func (ix *Indexer) Index(typ string, obj fhir.Object) (map[string]any, error) {
 func encode(p *fhirsearch.Param, v fhirsearch.Values, out map[string]any) {
 	put := func(suffix string, keys []string) {
 		if keys = dedupe(keys); len(keys) > 0 {
-			out[field(p.Code, suffix)] = toAny(keys)
+			out[field(p.Code, suffix)] = fhir.Strings(keys)
 		}
 	}
 	keys := valueKeys(p, v)
@@ -200,14 +200,6 @@ func mapStrings(in []string, f func(string) string) []string {
 		if m := f(s); m != "" {
 			out = append(out, m)
 		}
-	}
-	return out
-}
-
-func toAny(s []string) []any {
-	out := make([]any, len(s))
-	for i, v := range s {
-		out[i] = v
 	}
 	return out
 }

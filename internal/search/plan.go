@@ -100,14 +100,14 @@ func (pl *planner) valueCond(c fhirsearch.Criterion, v fhirsearch.Value) store.C
 		case "below":
 			return store.Cond{Field: main, Op: store.OpPrefix, Values: []any{v.Text}}
 		case "above":
-			return store.Cond{Field: main, Op: store.OpEq, Values: toAny(uriAncestors(v.Text))}
+			return store.Cond{Field: main, Op: store.OpEq, Values: fhir.Strings(uriAncestors(v.Text))}
 		}
 		return store.Cond{Field: main, Op: store.OpEq, Values: []any{v.Text}}
 	case fhirsearch.TypeReference:
 		if c.Modifier == "identifier" {
 			return tokenCond(code+":identifier", "", v)
 		}
-		return store.Cond{Field: main, Op: store.OpEq, Values: toAny(v.Refs)}
+		return store.Cond{Field: main, Op: store.OpEq, Values: fhir.Strings(v.Refs)}
 	case fhirsearch.TypeDate:
 		return dateCond(code, v, pl.now)
 	case fhirsearch.TypeNumber:
