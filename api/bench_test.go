@@ -56,7 +56,8 @@ func BenchmarkLayerOverhead(b *testing.B) {
 	}
 	defer client.Disconnect(ctx)
 	// The direct side works on exact copies of the documents the store keeps (the current view with its search
-	// index fields, and the versions), in a database of its own: the same operations on the same data.
+	// index fields, and the versions), in a database of its own as the store keeps each type: the same operations
+	// on the same data.
 	db := client.Database("accord_direct")
 	versions, current := db.Collection("versions"), db.Collection("Task")
 	http.DefaultTransport.(*http.Transport).MaxIdleConnsPerHost = 8
@@ -73,7 +74,7 @@ func BenchmarkLayerOverhead(b *testing.B) {
 			b.Fatalf("fixture PUT = %d %s", r.Status, r.Body)
 		}
 	}
-	storeDB := client.Database("accord")
+	storeDB := client.Database("accord_Task") // the embedded database keeps each type in a database of its own
 	var curDoc bson.D
 	if err := storeDB.Collection("Task").FindOne(ctx, bson.D{{Key: "_id", Value: histID}}).Decode(&curDoc); err != nil {
 		b.Fatal(err)

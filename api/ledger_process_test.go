@@ -27,7 +27,7 @@ func otherProcess(t *testing.T, s *apitest.Server, clk *testClock) *ledger.Ledge
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	so := mongo.DefaultOptions()
 	// (Only the obligation fields: the sweep finds obligations by them.)
-	so.Indexer, so.Clock, so.Logger = ledger.Indexer{}, clk.Now, quiet
+	so.Indexer, so.Clock, so.Logger, so.TypeDatabases = ledger.Indexer{}, clk.Now, quiet, true
 	st, err := mongo.Open(context.Background(), s.DBURI, so)
 	if err != nil {
 		t.Fatal(err)

@@ -120,7 +120,8 @@ func Start(t testing.TB, opts ...Options) *Server {
 	if err != nil {
 		t.Fatalf("search parameters: %v", err)
 	}
-	so.SingleWriter, so.QueryIndexes, so.Indexer, so.Logger = true, false, store.Indexers{search.NewIndexer(searchParams, quiet), scoping, ledger.Indexer{}}, quiet
+	so.SingleWriter, so.TypeDatabases, so.QueryIndexes, so.Indexer, so.Logger = true, true, false, store.Indexers{search.NewIndexer(searchParams, quiet), scoping, ledger.Indexer{}}, quiet
+	so.Dialer = db.Dialer() // queue writes per database, as accord serve does on the embedded database
 	if o.Clock != nil {
 		so.Clock = o.Clock
 	}

@@ -57,8 +57,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		uri, where, embedded = db.URI(), "the embedded database in "+cfg.DataDir, db
 	}
 	storeOpts := mongo.DefaultOptions()
-	storeOpts.Database, storeOpts.SingleWriter, storeOpts.Logger = cfg.Database, cfg.MongoURI == "", log
+	storeOpts.Database, storeOpts.SingleWriter, storeOpts.TypeDatabases, storeOpts.Logger = cfg.Database, cfg.MongoURI == "", cfg.MongoURI == "", log
 	storeOpts.QueryIndexes = cfg.MongoURI != "" // the embedded database answers queries without them
+	if embedded != nil {
+		storeOpts.Dialer = embedded.Dialer() // its writers queue per database instead of sleeping on SQLite's lock
+	}
 	scoping := auth.NewIndexer()
 	searchParams, err := searchParameters()
 	if err != nil {

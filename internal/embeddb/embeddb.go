@@ -23,6 +23,7 @@ type Server struct {
 	uri    string
 	cancel context.CancelFunc
 	done   chan struct{}
+	turns  *turns // each database's turn to write, shared by the connections of Dialer
 }
 
 // Start runs FerretDB on SQLite files under dir (created if missing), listening on a free loopback port.
@@ -48,7 +49,7 @@ func Start(dir string, logger *slog.Logger) (*Server, error) {
 		return nil, fmt.Errorf("start embedded database: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{dir: abs, uri: f.MongoDBURI(), cancel: cancel, done: make(chan struct{})}
+	s := &Server{dir: abs, uri: f.MongoDBURI(), cancel: cancel, done: make(chan struct{}), turns: newTurns()}
 	go func() {
 		defer close(s.done)
 		_ = f.Run(ctx)

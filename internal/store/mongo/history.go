@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/accord-fhir/accord/fhir"
@@ -89,9 +90,52 @@ func (s *Store) timeHistory(ctx context.Context, q store.HistoryQuery, r store.R
 			return store.HistoryPage{}, err
 		}
 	}
-	opts := options.Find().SetSort(bson.D{{Key: "ts", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(q.Count + 1))
-	page := store.HistoryPage{Total: -1}
-	// Versions of undecided commits are skipped, so a batch may fall short: read on until the page is full.
+	var colls []*mongo.Collection
+	if q.Type != "" {
+		colls = []*mongo.Collection{s.versionsOf(q.Type)}
+	} else if colls, err = s.allVersions(ctx); err != nil {
+		return store.HistoryPage{}, fmt.Errorf("history: %w", err)
+	}
+	// Each collection gives its newest q.Count after the cursor; the newest q.Count of them all are the page.
+	var entries []store.Entry
+	more := false
+	for _, coll := range colls {
+		es, m, err := s.historyOf(ctx, coll, base, afterTS, afterID, q.Count)
+		if err != nil {
+			return store.HistoryPage{}, err
+		}
+		entries, more = append(entries, es...), more || m
+	}
+	if len(colls) > 1 {
+		slices.SortFunc(entries, func(a, b store.Entry) int {
+			if c := b.LastUpdated.Compare(a.LastUpdated); c != 0 {
+				return c
+			}
+			return strings.Compare(entryKey(b), entryKey(a))
+		})
+	}
+	if len(entries) > q.Count {
+		entries, more = entries[:q.Count], true
+	}
+	page := store.HistoryPage{Total: -1, Entries: entries}
+	if more {
+		last := entries[len(entries)-1]
+		page.Next = encodeCursor(last.LastUpdated, entryKey(last))
+	}
+	return page, nil
+}
+
+// entryKey is the key of the version of a history entry.
+func entryKey(e store.Entry) string {
+	return versionKey(e.Type, e.ID, mustVID(e.VersionID))
+}
+
+// historyOf returns the newest count versions of coll that base matches, older than the cursor (afterTS,
+// afterID) when there is one, and whether older ones remain. Versions of undecided commits are skipped, so a
+// batch may fall short: it reads on until it has count.
+func (s *Store) historyOf(ctx context.Context, coll *mongo.Collection, base bson.D, afterTS time.Time, afterID string, count int) ([]store.Entry, bool, error) {
+	opts := options.Find().SetSort(bson.D{{Key: "ts", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(count + 1))
+	var entries []store.Entry
 	for {
 		filter := base
 		if afterID != "" {
@@ -100,34 +144,32 @@ func (s *Store) timeHistory(ctx context.Context, q store.HistoryQuery, r store.R
 				bson.D{{Key: "ts", Value: afterTS}, {Key: "_id", Value: bson.D{{Key: "$lt", Value: afterID}}}},
 			}})
 		}
-		cur, err := s.versions.Find(ctx, filter, opts)
+		cur, err := coll.Find(ctx, filter, opts)
 		if err != nil {
-			return page, fmt.Errorf("history: %w", err)
+			return nil, false, fmt.Errorf("history: %w", err)
 		}
 		var vs []versionDoc
 		if err := cur.All(ctx, &vs); err != nil {
-			return page, fmt.Errorf("history: %w", err)
+			return nil, false, fmt.Errorf("history: %w", err)
 		}
 		for _, v := range vs {
 			afterTS, afterID = v.TS, v.ID
 			if v.Txn != "" {
 				ok, err := s.committed(ctx, v.Txn)
 				if err != nil {
-					return page, err
+					return nil, false, err
 				}
 				if !ok {
 					continue
 				}
 			}
-			if len(page.Entries) == q.Count {
-				last := page.Entries[len(page.Entries)-1]
-				page.Next = encodeCursor(last.LastUpdated, versionKey(last.Type, last.ID, mustVID(last.VersionID)))
-				return page, nil
+			if len(entries) == count {
+				return entries, true, nil
 			}
-			page.Entries = append(page.Entries, store.Entry{Resource: v.resource(), Method: v.Method, Created: v.Created, Findings: v.findings()})
+			entries = append(entries, store.Entry{Resource: v.resource(), Method: v.Method, Created: v.Created, Findings: v.findings()})
 		}
-		if len(vs) <= q.Count {
-			return page, nil
+		if len(vs) <= count {
+			return entries, false, nil
 		}
 	}
 }

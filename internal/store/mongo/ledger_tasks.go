@@ -51,7 +51,7 @@ func (l *Ledger) CommitTasks(ctx context.Context, writes []store.Write) []error 
 	for i, p := range plans {
 		docs[i] = p.version
 	}
-	_, err = s.versions.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	_, err = s.versionsOf("Task").InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	failed := map[int]bool{}
 	if err != nil {
 		var bwe mongo.BulkWriteException

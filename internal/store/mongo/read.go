@@ -78,7 +78,7 @@ func (s *Store) VRead(ctx context.Context, typ, id, vid string) (fhir.Resource, 
 
 func (s *Store) readVersion(ctx context.Context, typ, id string, vid int64) (versionDoc, error) {
 	var v versionDoc
-	err := s.versions.FindOne(ctx, bson.D{{Key: "_id", Value: versionKey(typ, id, vid)}}).Decode(&v)
+	err := s.versionsOf(typ).FindOne(ctx, bson.D{{Key: "_id", Value: versionKey(typ, id, vid)}}).Decode(&v)
 	if notFound(err) {
 		return v, fmt.Errorf("vread %s/%s/%d: %w", typ, id, vid, store.ErrNotFound)
 	}

@@ -46,12 +46,8 @@ func (s *Store) recover(ctx context.Context, lease time.Duration) error {
 		bson.D{{Key: "txn", Value: bson.D{{Key: "$exists", Value: true}}}},
 		bson.D{{Key: "ts", Value: bson.D{{Key: "$gt", Value: mark.Through}}}},
 	}}}
-	cur, err := s.versions.Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: "raw", Value: 0}}))
+	recent, err := s.findVersions(ctx, filter, options.Find().SetProjection(bson.D{{Key: "raw", Value: 0}}))
 	if err != nil {
-		return fmt.Errorf("scan recent versions: %w", err)
-	}
-	var recent []versionDoc
-	if err := cur.All(ctx, &recent); err != nil {
 		return fmt.Errorf("scan recent versions: %w", err)
 	}
 	pending := map[string][]versionDoc{}
@@ -182,7 +178,7 @@ func (s *Store) claimsOf(ctx context.Context, txn string) ([]string, error) {
 // loadVersion reads a version with its content and computes its index fields.
 func (s *Store) loadVersion(ctx context.Context, key string) (pendingVersion, error) {
 	var v versionDoc
-	if err := s.versions.FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Decode(&v); err != nil {
+	if err := s.versionsOf(typeOfKey(key)).FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Decode(&v); err != nil {
 		return pendingVersion{}, fmt.Errorf("load version %s: %w", key, err)
 	}
 	pv := pendingVersion{version: v}

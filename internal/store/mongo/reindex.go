@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -237,7 +236,7 @@ func (s *Store) syncScope(ctx context.Context, typ, id string, vid int64, scope 
 		}
 		models = append(models, mongo.NewUpdateOneModel().SetFilter(filter).SetUpdate(update))
 	}
-	if _, err := s.versions.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
+	if _, err := s.versionsOf(typ).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
 		return fmt.Errorf("update the versions of %s/%s: %w", typ, id, err)
 	}
 	return nil
@@ -249,16 +248,12 @@ func (s *Store) dependents(ctx context.Context, ref string) ([]string, error) {
 	if s.opts.SourcesField == "" {
 		return nil, nil
 	}
-	names, err := s.db.ListCollectionNames(ctx, bson.D{})
+	types, err := s.resourceTypes(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("dependents of %s: %w", ref, err)
 	}
-	slices.Sort(names)
 	var out []string
-	for _, typ := range names {
-		if !fhir.IsResourceType(typ) {
-			continue
-		}
+	for _, typ := range types {
 		cur, err := s.current(typ).Find(ctx, bson.D{{Key: s.opts.SourcesField, Value: ref}},
 			options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
 		if err != nil {
@@ -293,13 +288,9 @@ func (s *Store) backfillScopes(ctx context.Context) error {
 		s.backfilled.Store(true)
 		return nil
 	}
-	cur, err := s.versions.Find(ctx, bson.D{{Key: "scope_vid", Value: bson.D{{Key: "$exists", Value: false}}}},
+	vs, err := s.findVersions(ctx, bson.D{{Key: "scope_vid", Value: bson.D{{Key: "$exists", Value: false}}}},
 		options.Find().SetProjection(bson.D{{Key: "type", Value: 1}, {Key: "rid", Value: 1}}))
 	if err != nil {
-		return fmt.Errorf("find versions without scope: %w", err)
-	}
-	var vs []versionDoc
-	if err := cur.All(ctx, &vs); err != nil {
 		return fmt.Errorf("find versions without scope: %w", err)
 	}
 	done := map[string]bool{}

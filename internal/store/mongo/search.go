@@ -10,8 +10,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
-	"github.com/accord-fhir/accord/fhir"
 )
 
 // searchIndexes remembers which current-view collections have their search indexes, so that each is ensured once
@@ -40,6 +38,11 @@ func (s *Store) ensureSearchIndexes(ctx context.Context, typ string) error {
 	models := []mongo.IndexModel{{Keys: bson.D{{Key: "ts", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("by_ts")}}
 	if err := s.ensureIndexes(ctx, coll, models); err != nil {
 		return err
+	}
+	if s.opts.TypeDatabases {
+		if err := s.ensureIndexes(ctx, s.versionsOf(typ), s.versionIndexes()); err != nil {
+			return err
+		}
 	}
 	if !s.searchIx.noWildcard.Load() {
 		wildcard := mongo.IndexModel{Keys: bson.D{{Key: "$**", Value: 1}},
@@ -71,15 +74,13 @@ func wildcardUnsupported(err error) bool {
 
 // ensureExistingSearchIndexes ensures the search indexes of the current-view collections that already exist.
 func (s *Store) ensureExistingSearchIndexes(ctx context.Context) error {
-	names, err := s.db.ListCollectionNames(ctx, bson.D{})
+	types, err := s.resourceTypes(ctx)
 	if err != nil {
 		return err
 	}
-	for _, n := range names {
-		if fhir.IsResourceType(n) {
-			if err := s.ensureSearchIndexes(ctx, n); err != nil {
-				return err
-			}
+	for _, typ := range types {
+		if err := s.ensureSearchIndexes(ctx, typ); err != nil {
+			return err
 		}
 	}
 	return nil

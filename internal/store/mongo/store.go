@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/accord-fhir/accord/fhir"
 	"github.com/accord-fhir/accord/internal/auth"
 	"github.com/accord-fhir/accord/internal/store"
 )
@@ -29,6 +31,12 @@ type Options struct {
 	// which is the only filter FerretDB's SQLite backend can use without scanning. With false, every replacement
 	// carries a version condition so that it is monotonic across processes.
 	SingleWriter bool
+	// TypeDatabases keeps each resource type's current views and versions in a database of its own, named
+	// Database + "_" + type, instead of all in Database. The embedded database turns it on: FerretDB keeps each
+	// database in a SQLite file of its own, and SQLite has one writer per file, so that writes of one type no
+	// longer queue behind another's (an Encounter behind the ledger's obligation Tasks). Data kept in Database by
+	// an earlier layout moves to the type databases when the store opens.
+	TypeDatabases bool
 	// QueryIndexes creates the indexes that serve queries (time order, search fields, ledger lookups). FerretDB's
 	// SQLite backend (the embedded database) uses no index but _id's for its queries, so there they would only
 	// slow every write: the embedded default turns this off. Unique indexes, which enforce rules, are always made.
@@ -65,6 +73,8 @@ type Options struct {
 	// Monitor, when set, is told of every command sent to the database (tests and benchmarks count round trips
 	// and check the fields queries filter on).
 	Monitor func(Command)
+	// Dialer, when set, makes the connections to the database (the embedded database's queues its writes).
+	Dialer options.ContextDialer
 }
 
 // DefaultOptions returns the options for database "accord".
@@ -85,12 +95,15 @@ func DefaultOptions() Options {
 
 // Store is a store.Store on MongoDB.
 type Store struct {
-	client   *mongo.Client
-	db       *mongo.Database
+	client *mongo.Client
+	db     *mongo.Database
+	// versions holds every type's versions, unless Options.TypeDatabases (then see versionsOf).
 	versions *mongo.Collection
-	txns     *mongo.Collection
-	claims   *mongo.Collection
-	meta     *mongo.Collection
+	// typeColls caches the collections of each type (resource type → *typeCollections).
+	typeColls sync.Map
+	txns      *mongo.Collection
+	claims    *mongo.Collection
+	meta      *mongo.Collection
 	// reindexes holds the pending re-indexes: resources ("Type/id") whose index fields, or their dependents',
 	// are to be computed again (reindex.go).
 	reindexes *mongo.Collection
@@ -117,6 +130,9 @@ func Open(ctx context.Context, uri string, opts Options) (*Store, error) {
 		opts.Logger = slog.Default()
 	}
 	clientOpts := options.Client().ApplyURI(uri).SetTimeout(60 * time.Second)
+	if opts.Dialer != nil {
+		clientOpts.SetDialer(opts.Dialer)
+	}
 	if opts.Monitor != nil {
 		clientOpts.SetMonitor(commandMonitor(opts.Monitor))
 	}
@@ -145,6 +161,12 @@ func Open(ctx context.Context, uri string, opts Options) (*Store, error) {
 	if err := s.ensureStoreIndexes(ctx); err != nil {
 		_ = client.Disconnect(context.Background())
 		return nil, err
+	}
+	if s.opts.TypeDatabases {
+		if err := s.moveToTypeDatabases(ctx); err != nil {
+			_ = client.Disconnect(context.Background())
+			return nil, err
+		}
 	}
 	if err := s.ensureExistingSearchIndexes(ctx); err != nil {
 		_ = client.Disconnect(context.Background())
@@ -183,6 +205,38 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Database() *mongo.Database { return s.db }
 
 func (s *Store) ensureStoreIndexes(ctx context.Context) error {
+	if !s.opts.TypeDatabases {
+		if err := s.ensureIndexes(ctx, s.versions, s.versionIndexes()); err != nil {
+			return err
+		}
+	}
+	return s.ensureIndexes(ctx, s.claims, []mongo.IndexModel{{Keys: bson.D{{Key: "txn", Value: 1}}, Options: options.Index().SetName("by_txn")}})
+}
+
+// findVersions returns the versions that filter matches, of every type.
+func (s *Store) findVersions(ctx context.Context, filter bson.D, opts ...options.Lister[options.FindOptions]) ([]versionDoc, error) {
+	colls, err := s.allVersions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []versionDoc
+	for _, coll := range colls {
+		cur, err := coll.Find(ctx, filter, opts...)
+		if err != nil {
+			return nil, err
+		}
+		var vs []versionDoc
+		if err := cur.All(ctx, &vs); err != nil {
+			return nil, err
+		}
+		out = append(out, vs...)
+	}
+	return out, nil
+}
+
+// versionIndexes are the indexes of a collection of versions (with Options.TypeDatabases, each type's collection
+// gets them with its search indexes).
+func (s *Store) versionIndexes() []mongo.IndexModel {
 	versions := []mongo.IndexModel{
 		{Keys: bson.D{{Key: "ts", Value: -1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("by_time")},
 		{Keys: bson.D{{Key: "type", Value: 1}, {Key: "ts", Value: -1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("by_type_time")},
@@ -193,10 +247,7 @@ func (s *Store) ensureStoreIndexes(ctx context.Context) error {
 		versions = append(versions, mongo.IndexModel{Keys: bson.D{{Key: scopePrefix + f, Value: 1}, {Key: "ts", Value: -1}, {Key: "_id", Value: -1}},
 			Options: options.Index().SetName("by_scope_" + f + "_time")})
 	}
-	if err := s.ensureIndexes(ctx, s.versions, versions); err != nil {
-		return err
-	}
-	return s.ensureIndexes(ctx, s.claims, []mongo.IndexModel{{Keys: bson.D{{Key: "txn", Value: 1}}, Options: options.Index().SetName("by_txn")}})
+	return versions
 }
 
 // ensureIndexes creates the named indexes that coll lacks. (FerretDB fails on re-creating some existing indexes,
@@ -257,8 +308,80 @@ func indexOptions(m mongo.IndexModel) options.IndexOptions {
 	return o
 }
 
+// typeCollections are the collections of one resource type.
+type typeCollections struct {
+	current, versions *mongo.Collection
+}
+
+// collections returns the collections of typ: in the main database, or in typ's own (Options.TypeDatabases).
+func (s *Store) collections(typ string) *typeCollections {
+	if c, ok := s.typeColls.Load(typ); ok {
+		return c.(*typeCollections)
+	}
+	c := &typeCollections{current: s.db.Collection(typ), versions: s.versions}
+	if s.opts.TypeDatabases {
+		db := s.client.Database(s.opts.Database + "_" + typ)
+		c = &typeCollections{current: db.Collection(typ), versions: db.Collection("versions")}
+	}
+	actual, _ := s.typeColls.LoadOrStore(typ, c)
+	return actual.(*typeCollections)
+}
+
 // current returns the collection of the current view of a resource type.
-func (s *Store) current(typ string) *mongo.Collection { return s.db.Collection(typ) }
+func (s *Store) current(typ string) *mongo.Collection { return s.collections(typ).current }
+
+// versionsOf returns the collection of the versions of a resource type.
+func (s *Store) versionsOf(typ string) *mongo.Collection { return s.collections(typ).versions }
+
+// typeOfKey returns the resource type of a version key ("Type/id/vid").
+func typeOfKey(key string) string {
+	typ, _, _ := strings.Cut(key, "/")
+	return typ
+}
+
+// resourceTypes lists, in order, the resource types that have a current-view collection.
+func (s *Store) resourceTypes(ctx context.Context) ([]string, error) {
+	var types []string
+	if s.opts.TypeDatabases {
+		names, err := s.client.ListDatabaseNames(ctx, bson.D{})
+		if err != nil {
+			return nil, fmt.Errorf("list the type databases: %w", err)
+		}
+		for _, n := range names {
+			if typ, ok := strings.CutPrefix(n, s.opts.Database+"_"); ok && fhir.IsResourceType(typ) {
+				types = append(types, typ)
+			}
+		}
+	} else {
+		names, err := s.db.ListCollectionNames(ctx, bson.D{})
+		if err != nil {
+			return nil, fmt.Errorf("list the collections: %w", err)
+		}
+		for _, n := range names {
+			if fhir.IsResourceType(n) {
+				types = append(types, n)
+			}
+		}
+	}
+	slices.Sort(types)
+	return types, nil
+}
+
+// allVersions returns every collection of versions: the main database's, or each type database's.
+func (s *Store) allVersions(ctx context.Context) ([]*mongo.Collection, error) {
+	if !s.opts.TypeDatabases {
+		return []*mongo.Collection{s.versions}, nil
+	}
+	types, err := s.resourceTypes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	colls := make([]*mongo.Collection, len(types))
+	for i, typ := range types {
+		colls[i] = s.versionsOf(typ)
+	}
+	return colls, nil
+}
 
 // lock takes the per-resource locks of keys in a fixed order and returns the function that releases them.
 func (s *Store) lock(keys []string) func() { return s.locks.lock(keys) }

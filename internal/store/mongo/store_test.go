@@ -175,10 +175,14 @@ func TestCommit_Claims(t *testing.T) {
 	mustCommit(t, s, w2)
 }
 
-// stopAt runs a commit whose goroutine stops dead at stage, as a crashed process would.
-func stopAt(t *testing.T, uri, stage string, ws ...store.Write) {
+// stopAt runs a commit whose goroutine stops dead at stage, as a crashed process would; layout, when set, adjusts
+// the store's options.
+func stopAt(t *testing.T, uri, stage string, layout func(*Options), ws ...store.Write) {
 	t.Helper()
 	s, _ := openTestStore(t, uri, func(o *Options) {
+		if layout != nil {
+			layout(o)
+		}
 		o.Hook = func(st string) {
 			if st == stage {
 				runtime.Goexit()
@@ -205,57 +209,66 @@ func TestRecover(t *testing.T) {
 		{"several writers: undecided waits for the lease", "versions", false, false},
 		{"several writers: committed is finished", "committed", true, false},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			db, err := embeddb.Start(t.TempDir(), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = db.Close(context.Background()) })
-			claimed := put("t1", "requested")
-			claimed.Claim = "Task?identifier=s|1"
-			stopAt(t, db.URI(), tc.stage, claimed, put("t2", "requested"))
+		for _, typeDBs := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/TypeDatabases=%v", tc.name, typeDBs), func(t *testing.T) {
+				layout := func(o *Options) { o.TypeDatabases = typeDBs }
+				db, err := embeddb.Start(t.TempDir(), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = db.Close(context.Background()) })
+				claimed := put("t1", "requested")
+				claimed.Claim = "Task?identifier=s|1"
+				stopAt(t, db.URI(), tc.stage, layout, claimed, put("t2", "requested"))
 
-			s, clock := openTestStore(t, db.URI(), func(o *Options) { o.SingleWriter = tc.single }) // Open runs Recover
-			ctx := context.Background()
-			pending, err := s.versions.CountDocuments(ctx, bson.D{{Key: "txn", Value: bson.D{{Key: "$exists", Value: true}}}})
-			if wantPending := !tc.visible && !tc.single; err != nil || (pending > 0) != wantPending {
-				t.Errorf("after restart, %d pending versions (%v); want some: %v", pending, err, wantPending)
-			}
-			for _, id := range []string{"t1", "t2"} {
-				_, err := s.Read(ctx, "Task", id)
-				if tc.visible != (err == nil) {
-					t.Errorf("after restart, read %s: err = %v, want visible=%v", id, err, tc.visible)
+				s, clock := openTestStore(t, db.URI(), func(o *Options) { layout(o); o.SingleWriter = tc.single }) // Open runs Recover
+				ctx := context.Background()
+				pending, err := countPending(ctx, s)
+				if wantPending := !tc.visible && !tc.single; err != nil || (pending > 0) != wantPending {
+					t.Errorf("after restart, %d pending versions (%v); want some: %v", pending, err, wantPending)
 				}
-				_, err = s.VRead(ctx, "Task", id, "1")
-				if tc.visible != (err == nil) {
-					t.Errorf("after restart, vread %s: err = %v, want visible=%v", id, err, tc.visible)
+				for _, id := range []string{"t1", "t2"} {
+					_, err := s.Read(ctx, "Task", id)
+					if tc.visible != (err == nil) {
+						t.Errorf("after restart, read %s: err = %v, want visible=%v", id, err, tc.visible)
+					}
+					_, err = s.VRead(ctx, "Task", id, "1")
+					if tc.visible != (err == nil) {
+						t.Errorf("after restart, vread %s: err = %v, want visible=%v", id, err, tc.visible)
+					}
 				}
-			}
-			page, err := s.History(ctx, store.HistoryQuery{Count: 10})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if want := map[bool]int{true: 2, false: 0}[tc.visible]; len(page.Entries) != want {
-				t.Errorf("system history has %d entries, want %d", len(page.Entries), want)
-			}
-			// Once the lease has passed, an undecided commit is removed entirely, claim included.
-			clock.Add(time.Minute)
-			if err := s.Recover(ctx); err != nil {
-				t.Fatal(err)
-			}
-			n, err := s.versions.CountDocuments(ctx, bson.D{{Key: "txn", Value: bson.D{{Key: "$exists", Value: true}}}})
-			if err != nil || n != 0 {
-				t.Errorf("pending versions left after recovery: %d (%v)", n, err)
-			}
-			_, err = s.ClaimHolder(ctx, claimed.Claim)
-			if tc.visible != (err == nil) {
-				t.Errorf("claim after recovery: err = %v, want held=%v", err, tc.visible)
-			}
-			if r := mustCommit(t, s, put("t2", "accepted")); r[0].Created == tc.visible {
-				t.Errorf("write after recovery = %+v", r[0])
-			}
-		})
+				page, err := s.History(ctx, store.HistoryQuery{Count: 10})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := map[bool]int{true: 2, false: 0}[tc.visible]; len(page.Entries) != want {
+					t.Errorf("system history has %d entries, want %d", len(page.Entries), want)
+				}
+				// Once the lease has passed, an undecided commit is removed entirely, claim included.
+				clock.Add(time.Minute)
+				if err := s.Recover(ctx); err != nil {
+					t.Fatal(err)
+				}
+				n, err := countPending(ctx, s)
+				if err != nil || n != 0 {
+					t.Errorf("pending versions left after recovery: %d (%v)", n, err)
+				}
+				_, err = s.ClaimHolder(ctx, claimed.Claim)
+				if tc.visible != (err == nil) {
+					t.Errorf("claim after recovery: err = %v, want held=%v", err, tc.visible)
+				}
+				if r := mustCommit(t, s, put("t2", "accepted")); r[0].Created == tc.visible {
+					t.Errorf("write after recovery = %+v", r[0])
+				}
+			})
+		}
 	}
+}
+
+// countPending counts the versions of undecided or unfinished commits, of every type.
+func countPending(ctx context.Context, s *Store) (int, error) {
+	vs, err := s.findVersions(ctx, bson.D{{Key: "txn", Value: bson.D{{Key: "$exists", Value: true}}}})
+	return len(vs), err
 }
 
 func TestRecover_RepairsStaleCurrentView(t *testing.T) {

@@ -207,7 +207,7 @@ func (s *Store) commitOne(ctx context.Context, p *plan) error {
 	if p.result.Noop {
 		return nil
 	}
-	if _, err := s.versions.InsertOne(ctx, p.version); err != nil {
+	if _, err := s.versionsOf(p.version.Type).InsertOne(ctx, p.version); err != nil {
 		return s.insertError(p, err)
 	}
 	return s.putCurrent(ctx, p.version, p.index)
@@ -259,7 +259,7 @@ func (s *Store) commitMany(ctx context.Context, plans []*plan) error {
 			continue
 		}
 		p.version.Txn = txn
-		if _, err := s.versions.InsertOne(ctx, p.version); err != nil {
+		if _, err := s.versionsOf(p.version.Type).InsertOne(ctx, p.version); err != nil {
 			return errors.Join(s.insertError(p, err), s.abort(ctx, txn, claims, versions))
 		}
 		versions = append(versions, p.version.ID)
@@ -299,7 +299,7 @@ func (s *Store) rollForward(ctx context.Context, txn string, versions []pendingV
 	}
 	unset := bson.D{{Key: "$unset", Value: bson.D{{Key: "txn", Value: ""}}}}
 	for _, id := range ids {
-		if _, err := s.versions.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, unset); err != nil {
+		if _, err := s.versionsOf(typeOfKey(id)).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, unset); err != nil {
 			return fmt.Errorf("finish commit %s: %w", txn, err)
 		}
 	}
@@ -326,7 +326,7 @@ func (s *Store) abort(ctx context.Context, txn string, claims, versions []string
 // undo deletes the pending versions and claims of an aborted commit, then its record.
 func (s *Store) undo(ctx context.Context, txn string, claims, versions []string) error {
 	for _, id := range versions {
-		if _, err := s.versions.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}}); err != nil {
+		if _, err := s.versionsOf(typeOfKey(id)).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}}); err != nil {
 			return fmt.Errorf("undo %s: %w", txn, err)
 		}
 	}
