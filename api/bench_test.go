@@ -48,6 +48,7 @@ type op func(i int) error
 //
 //	go test ./api -run '^$' -bench LayerOverhead -benchtime 1x
 func BenchmarkLayerOverhead(b *testing.B) {
+	apitest.RunAsServed(b)
 	srv := apitest.Start(b)
 	ctx := context.Background()
 	client, err := mongo.Connect(options.Client().ApplyURI(srv.DBURI))

@@ -34,6 +34,7 @@ func benchEncounter(class string) []byte {
 //
 //	go test ./api -run '^$' -bench ObligationOverhead -benchtime 1x
 func BenchmarkObligationOverhead(b *testing.B) {
+	apitest.RunAsServed(b)
 	s := apitest.Start(b)
 	http.DefaultTransport.(*http.Transport).MaxIdleConnsPerHost = 16
 	none, opens := benchEncounter("EMER"), benchEncounter("IMP")

@@ -27,6 +27,7 @@ import (
 //
 //	go test ./api -run '^$' -bench MemoryFlat -benchtime 1x
 func BenchmarkMemoryFlat(b *testing.B) {
+	apitest.RunAsServed(b)
 	s := apitest.Start(b)
 	http.DefaultTransport.(*http.Transport).MaxIdleConnsPerHost = 16
 	requests := 0

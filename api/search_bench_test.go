@@ -108,6 +108,7 @@ func loadBenchTasks(b *testing.B, s *apitest.Server) {
 //
 //	go test ./api -run '^$' -bench Search_Tasks -benchtime 20x
 func BenchmarkSearch_Tasks(b *testing.B) {
+	apitest.RunAsServed(b)
 	counter := &queryCounter{fields: map[string]bool{}}
 	s := apitest.Start(b, apitest.Options{Store: func(o *mongo.Options) { o.Monitor = counter.observe }})
 	began := time.Now()

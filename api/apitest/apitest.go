@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"runtime/debug"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +21,7 @@ import (
 	fhirsearch "github.com/accord-fhir/accord/fhir/search"
 	"github.com/accord-fhir/accord/internal/audit"
 	"github.com/accord-fhir/accord/internal/auth"
+	"github.com/accord-fhir/accord/internal/config"
 	"github.com/accord-fhir/accord/internal/conformance"
 	"github.com/accord-fhir/accord/internal/embeddb"
 	"github.com/accord-fhir/accord/internal/ledger"
@@ -259,4 +262,14 @@ func startLedger(t testing.TB, st *mongo.Store, o Options, log *slog.Logger) (*l
 		}
 	})
 	return led, ls
+}
+
+// RunAsServed gives the process the runtime settings `accord serve` gives itself (the garbage collector's target,
+// unless GOGC is set), until the benchmark ends: benchmarks measure Accord as it runs.
+func RunAsServed(b *testing.B) {
+	if os.Getenv("GOGC") != "" {
+		return
+	}
+	prev := debug.SetGCPercent(config.DefaultGCPercent)
+	b.Cleanup(func() { debug.SetGCPercent(prev) })
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -31,6 +32,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("configuration: %w", err)
 	}
 	log := newLogger(cfg.LogLevel, stderr)
+	if getenv("GOGC") == "" { // the Go runtime's own setting wins
+		debug.SetGCPercent(cfg.GCPercent)
+	}
 	files := &secrets{}
 	if !cfg.AuthOff() {
 		if files, err = loadSecrets(cfg); err != nil {

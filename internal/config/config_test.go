@@ -33,6 +33,8 @@ func TestLoad(t *testing.T) {
 		{"flags win over environment", map[string]string{"ACCORD_ADDR": "0.0.0.0:9000"}, []string{"-addr", "127.0.0.1:0", "-data-dir", "/tmp/x", "-max-body", "512KB"},
 			func(c *Config) { c.Addr, c.DataDir, c.MaxBody = "127.0.0.1:0", "/tmp/x", 512<<10 }},
 		{"search page limit", map[string]string{"ACCORD_SEARCH_MAX_COUNT": "200"}, nil, func(c *Config) { c.SearchMaxCount = 200 }},
+		{"garbage collector target", map[string]string{"ACCORD_GC_PERCENT": "150"}, nil, func(c *Config) { c.GCPercent = 150 }},
+		{"garbage collector target by flag", map[string]string{"ACCORD_GC_PERCENT": "150"}, []string{"-gc-percent", "800"}, func(c *Config) { c.GCPercent = 800 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := Load(tc.args, env(tc.env), io.Discard)
@@ -53,12 +55,13 @@ func TestLoad_Invalid_NamesEachProblem(t *testing.T) {
 		"ACCORD_ADDR": "nonsense", "ACCORD_MAX_BODY": "lots", "MONGODB_URI": "postgres://x", "ACCORD_DB": "a.b",
 		"ACCORD_LOG_LEVEL": "loud", "ACCORD_BASE_URL": "ftp://x", "ACCORD_SHUTDOWN_TIMEOUT": "-1s",
 		"ACCORD_AUTH": "maybe", "ACCORD_RATE_LIMIT": "fast", "ACCORD_TLS_CERT_FILE": "cert.pem", "ACCORD_SEARCH_MAX_COUNT": "0",
+		"ACCORD_GC_PERCENT": "10",
 	}), io.Discard)
 	if err == nil {
 		t.Fatal("Load accepted an invalid configuration")
 	}
 	for _, want := range []string{"unexpected arguments: extra", "ACCORD_ADDR", "ACCORD_MAX_BODY", "MONGODB_URI", "ACCORD_DB", "ACCORD_LOG_LEVEL", "ACCORD_BASE_URL", "ACCORD_SHUTDOWN_TIMEOUT",
-		"ACCORD_AUTH", "ACCORD_RATE_LIMIT", "ACCORD_TLS_KEY_FILE", "ACCORD_SEARCH_MAX_COUNT"} {
+		"ACCORD_AUTH", "ACCORD_RATE_LIMIT", "ACCORD_TLS_KEY_FILE", "ACCORD_SEARCH_MAX_COUNT", "ACCORD_GC_PERCENT"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s:\n%v", want, err)
 		}
