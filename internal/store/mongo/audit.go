@@ -2,7 +2,6 @@ package mongo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -66,17 +65,7 @@ func (a *Audit) Append(ctx context.Context, entries []audit.Entry) error {
 	for i, e := range entries {
 		docs[i] = toAuditDoc(e)
 	}
-	_, err := a.coll.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	var bulk mongo.BulkWriteException
-	if errors.As(err, &bulk) && bulk.WriteConcernError == nil {
-		for _, we := range bulk.WriteErrors {
-			if we.Code != 11000 {
-				return fmt.Errorf("append audit entries: %w", err)
-			}
-		}
-		return nil
-	}
-	if err != nil {
+	if _, err := a.coll.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false)); err != nil && !onlyDuplicates(err) {
 		return fmt.Errorf("append audit entries: %w", err)
 	}
 	return nil

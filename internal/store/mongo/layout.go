@@ -2,7 +2,6 @@ package mongo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -100,18 +99,4 @@ func (s *Store) moveCollection(ctx context.Context, src *mongo.Collection, dest 
 		return n, fmt.Errorf("drop %s once moved: %w", src.Name(), err)
 	}
 	return n, nil
-}
-
-// onlyDuplicates reports whether every write error of a bulk insert is a duplicate key.
-func onlyDuplicates(err error) bool {
-	var bwe mongo.BulkWriteException
-	if !errors.As(err, &bwe) || len(bwe.WriteErrors) == 0 || bwe.WriteConcernError != nil {
-		return false
-	}
-	for _, we := range bwe.WriteErrors {
-		if we.Code != 11000 && we.Code != 11001 {
-			return false
-		}
-	}
-	return true
 }

@@ -257,6 +257,9 @@ func (s *Store) ensureIndexes(ctx context.Context, coll *mongo.Collection, model
 	if !s.opts.QueryIndexes {
 		models = uniqueOnly(models)
 	}
+	if len(models) == 0 {
+		return nil
+	}
 	cur, err := coll.Indexes().List(ctx)
 	if err != nil {
 		return fmt.Errorf("list indexes on %s: %w", coll.Name(), err)
@@ -438,5 +441,20 @@ func (l *keyLocks) lock(keys []string) func() {
 }
 
 func isDuplicate(err error) bool { return mongo.IsDuplicateKeyError(err) }
+
+// onlyDuplicates reports whether every write error of an unordered bulk insert is a duplicate key (the documents
+// were stored already), unlike isDuplicate, which holds when any one is.
+func onlyDuplicates(err error) bool {
+	var bwe mongo.BulkWriteException
+	if !errors.As(err, &bwe) || len(bwe.WriteErrors) == 0 || bwe.WriteConcernError != nil {
+		return false
+	}
+	for _, we := range bwe.WriteErrors {
+		if we.Code != 11000 && we.Code != 11001 {
+			return false
+		}
+	}
+	return true
+}
 
 func notFound(err error) bool { return errors.Is(err, mongo.ErrNoDocuments) }
