@@ -32,7 +32,9 @@ func benchEncounter(class string) []byte {
 // is under sustained load), and the window's time runs until the ledger has processed every write made, so the
 // obligations' cost is counted in full (the warm-up's included). Rounds rotate the order of three windows — none, one, and
 // none again as a control whose ratio to the first shows the noise of the machine — so that drift and the growth of
-// the database hit all alike; the medians of the rounds are compared, for one client and for four at once.
+// the database hit all alike. Each round gives a ratio of rates measured seconds apart, and the median of the rounds'
+// ratios is reported (pairing within a round keeps the machine's slower drift out of it), for one client and for four
+// at once.
 //
 //	go test ./api -run '^$' -bench ObligationOverhead -benchtime 1x
 func BenchmarkObligationOverhead(b *testing.B) {
@@ -93,21 +95,25 @@ func BenchmarkObligationOverhead(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	const rounds = 12
+	const rounds = 16
 	bodies := [][]byte{none, opens, none}
 	for _, clients := range []int{1, 4} {
 		rates := make([][]float64, len(bodies))
+		var ratios, controls []float64
 		for r := 0; r < rounds; r++ {
+			round := make([]float64, len(bodies))
 			for k := range bodies {
 				arm := (r + k) % len(bodies)
-				rates[arm] = append(rates[arm], measure(bodies[arm], clients))
+				round[arm] = measure(bodies[arm], clients)
+				rates[arm] = append(rates[arm], round[arm])
 			}
+			ratios, controls = append(ratios, round[1]/round[0]), append(controls, round[2]/round[0])
 		}
-		base, obl, control := median(rates[0]), median(rates[1]), median(rates[2])
-		b.ReportMetric(obl/base, fmt.Sprintf("ratio-%dclients", clients))
-		b.ReportMetric(control/base, fmt.Sprintf("control-%dclients", clients))
+		ratio, control := median(ratios), median(controls)
+		b.ReportMetric(ratio, fmt.Sprintf("ratio-%dclients", clients))
+		b.ReportMetric(control, fmt.Sprintf("control-%dclients", clients))
 		b.Logf("%d client(s): writes opening no obligation %5.0f/s, opening one %5.0f/s (Task and ledger entry included): ratio %.2f (control: the same writes again %.2f)",
-			clients, base, obl, obl/base, control/base)
+			clients, median(rates[0]), median(rates[1]), ratio, control)
 	}
 	v := decode(b, s.Do(b, http.MethodGet, "/ledger/$verify", nil).Body)
 	if v["verified"] != true || toString(v["entries"]) == "0" {

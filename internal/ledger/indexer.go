@@ -8,13 +8,11 @@ import (
 	"github.com/accord-fhir/accord/internal/store"
 )
 
-// Index fields of obligation Tasks, beside the current version: the sweeper finds open obligations past due, and
-// pending actions finds an organisation's open obligations, by these.
+// Index fields of obligation Tasks, beside the current version, by which the sweeper finds open obligations past
+// due. (Pending actions finds an organisation's open obligations by the pending fields below.)
 const (
-	FieldState  = "obligation_state"
-	FieldOwner  = "obligation_owner"
-	FieldDue    = "obligation_due"
-	FieldClause = "obligation_clause"
+	FieldState = "obligation_state"
+	FieldDue   = "obligation_due"
 )
 
 // Index fields of every Task still to be done — an open obligation, or a client's Task in an active status — by
@@ -48,14 +46,7 @@ func (Indexer) Index(typ string, obj fhir.Object) (map[string]any, error) {
 		}
 		return pendingFields(obj, nil), nil
 	}
-	fields := map[string]any{
-		FieldState:  stateOf(str(obj["status"])),
-		FieldClause: str(dig(obj, "reasonCode", "coding", 0, "code")),
-	}
-	owner, _ := obj["owner"].(map[string]any)
-	if k := RefKey(owner); k != "" {
-		fields[FieldOwner] = k
-	}
+	fields := map[string]any{FieldState: stateOf(str(obj["status"]))}
 	if due := parseTime(dig(obj, "restriction", "period", "end")); !due.IsZero() {
 		fields[FieldDue] = due
 	}

@@ -89,10 +89,9 @@ func (l *Ledger) ensureLedgerIndexes(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	// The sweeper's and the pending actions' queries on the obligation Tasks (sparse: other Tasks lack the fields).
+	// The sweeper's query on the obligation Tasks (sparse: other Tasks lack the fields).
 	return l.s.ensureIndexes(ctx, l.s.current("Task"), []mongo.IndexModel{
 		{Keys: bson.D{{Key: ledger.FieldState, Value: 1}, {Key: ledger.FieldDue, Value: 1}}, Options: name("by_obligation_due").SetSparse(true)},
-		{Keys: bson.D{{Key: ledger.FieldOwner, Value: 1}, {Key: ledger.FieldState, Value: 1}}, Options: name("by_obligation_owner").SetSparse(true)},
 	})
 }
 
