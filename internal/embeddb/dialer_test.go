@@ -113,6 +113,15 @@ func dbStats(s *Server, db string) turnStats {
 	return st[db]
 }
 
+// wantTurnFree checks that db's turn was held by at most one write at a time and is now free, with none waiting;
+// why says what else the caller expects of it.
+func wantTurnFree(t *testing.T, s *Server, db, why string) {
+	t.Helper()
+	if st := dbStats(s, db); st.MaxInFlight != 1 || st.InFlight != 0 || st.Waiting != 0 {
+		t.Errorf("turn of %s: %+v, want at most 1 write in flight at once and none in flight or waiting now %s", db, st, why)
+	}
+}
+
 func TestDialer_ConcurrentInserts_OneWriteInFlightPerDatabase(t *testing.T) {
 	s := startServer(t)
 	c := queuedClient(t, s)
@@ -162,9 +171,7 @@ func TestDialer_ConcurrentInserts_OneWriteInFlightPerDatabase(t *testing.T) {
 	if n, err := coll.CountDocuments(context.Background(), bson.D{}); n != 400 || err != nil {
 		t.Errorf("count = %d, %v; want 400", n, err)
 	}
-	if st := dbStats(s, "accord"); st.MaxInFlight != 1 || st.InFlight != 0 || st.Waiting != 0 {
-		t.Errorf("turn of accord: %+v, want at most 1 write in flight at once and none in flight or waiting now", st)
-	}
+	wantTurnFree(t, s, "accord", "")
 }
 
 func TestDialer_TwoDatabases_DoNotWaitForEachOther(t *testing.T) {
@@ -223,9 +230,7 @@ func TestDialer_SameDatabase_WriteWaitsForTurn(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("insert after the turn was given back: %v", err)
 	}
-	if st := dbStats(s, "accord"); st.MaxInFlight != 1 || st.InFlight != 0 || st.Waiting != 0 {
-		t.Errorf("turn of accord: %+v", st)
-	}
+	wantTurnFree(t, s, "accord", "")
 }
 
 func TestDialer_TurnGivenBack_NextWriteCompletes(t *testing.T) {
@@ -258,9 +263,7 @@ func TestDialer_TurnGivenBack_NextWriteCompletes(t *testing.T) {
 					t.Fatalf("insert after the %s: %v", tc.name, err)
 				}
 			}
-			if st := dbStats(s, "accord"); st.MaxInFlight != 1 || st.InFlight != 0 || st.Waiting != 0 {
-				t.Errorf("turn of accord: %+v, want it taken and given back once per write", st)
-			}
+			wantTurnFree(t, s, "accord", "(taken and given back once per write)")
 		})
 	}
 }
@@ -294,9 +297,7 @@ func TestDialer_WaitingWrite_GivesUp(t *testing.T) {
 				t.Errorf("waiting write: %v, want %v", err, tc.wantErr)
 			}
 			readReply(t, held)
-			if st := dbStats(s, "accord"); st.MaxInFlight != 1 || st.InFlight != 0 || st.Waiting != 0 {
-				t.Errorf("turn of accord: %+v, want the given-up write never in flight", st)
-			}
+			wantTurnFree(t, s, "accord", "(the given-up write never in flight)")
 		})
 	}
 }
@@ -321,7 +322,5 @@ func TestDialer_CancelledWhileWaiting_TurnStaysFree(t *testing.T) {
 	if err := insertOne(c, "accord", "after"); err != nil {
 		t.Fatalf("insert after a cancelled one: %v", err)
 	}
-	if st := dbStats(s, "accord"); st.MaxInFlight != 1 || st.InFlight != 0 || st.Waiting != 0 {
-		t.Errorf("turn of accord: %+v", st)
-	}
+	wantTurnFree(t, s, "accord", "")
 }
