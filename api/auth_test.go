@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -273,8 +274,8 @@ func TestOrg_Write_AsItsOrganisationsOnly(t *testing.T) {
 		{"update handing it to another organisation", provRJ1, "PUT", "/Task/" + f.a, withOwner(odsRef("RJ2"), odsRef("RJ2")), 403, "forbidden"},
 		{"GP updates a Task it only sees through its patient", gpG85001, "PUT", "/Task/" + f.a, withOwner(odsRef("RJ1"), litRef("Organization/org-rj1")), 403, "forbidden"},
 		{"conditional create matching an invisible Task", provRJ1, "POST", "/Task", orgTask(odsRef("RJ1"), odsRef("RJ1"), ""), 409, "conflict"},
-		{"conditional update matching an invisible Task", provRJ1, "PUT", "/Task?identifier=https://rj2.test/task|b", orgTask(odsRef("RJ1"), odsRef("RJ1"), ""), 404, "not-found"},
-		{"conditional delete matching an invisible Task", provRJ1, "DELETE", "/Task?identifier=https://rj2.test/task|b", nil, 404, "not-found"},
+		{"conditional update matching an invisible Task", provRJ1, "PUT", "/Task?identifier=https://rj2.test/task|b", orgTask(odsRef("RJ1"), odsRef("RJ1"), ""), 409, "conflict"},
+		{"conditional delete matching an invisible Task (deletes nothing)", provRJ1, "DELETE", "/Task?identifier=https://rj2.test/task|b", nil, 204, ""},
 		{"provider changes another's Organization", provRJ1, "PUT", "/Organization/org-rj2", odsOrganization("org-rj2", "RJ1"), 403, "forbidden"},
 		{"provider writes a Practitioner (no organisation element)", provRJ1, "POST", "/Practitioner", map[string]any{"resourceType": "Practitioner"}, 403, "forbidden"},
 		{"update handing it to the GP", provRJ1, "PUT", "/Task/" + f.a, withOwner(odsRef("G85001"), litRef("Organization/org-rj1")), 200, ""},
@@ -294,6 +295,9 @@ func TestOrg_Write_AsItsOrganisationsOnly(t *testing.T) {
 				wantIssue(t, r, tc.status, tc.code, tc.name)
 			} else {
 				wantStatus(t, r, tc.status, tc.name)
+			}
+			if strings.HasPrefix(tc.name, "conditional") && strings.Contains(string(r.Body), f.b) {
+				t.Errorf("the answer names the invisible Task %s: %s", f.b, r.Body)
 			}
 		})
 	}
@@ -463,4 +467,92 @@ func TestOrg_ChainAndReverseChain_DecideOnlyOnWhatTheClientSees(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestOrg_HiddenResources_TakeNoPart: what a client may not see neither decides nor appears in its conditional
+// interactions (matches counted, conditional references of a transaction) nor in the pending actions of an
+// organisation it acts for; and a client writes neither an Organization carrying another's ODS code nor a
+// Reference naming itself in one part and another organisation in the other (which the ledger would hold to
+// account).
+func TestOrg_HiddenResources_TakeNoPart(t *testing.T) {
+	s := startSecured(t)
+	f := newOrgFixture(t, s)
+	nhs := map[string]any{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9000000017"}
+	s.put(t, adminOps, map[string]any{"resourceType": "Patient", "id": "p3", "identifier": []any{nhs},
+		"generalPractitioner": []any{odsRef("G12345")}})
+	dual := odsOrganization("org-dual", "RJ1")
+	dual["identifier"] = append(dual["identifier"].([]any), map[string]any{"system": auth.ODSSystem, "value": "RJ2"})
+	s.put(t, adminOps, dual)
+	owedByRJ2 := s.create(t, provRJ1, orgTask(odsRef("RJ1"), odsRef("RJ2"), "p1")) // RJ1 sees it as requester
+
+	t.Run("conditional reference to an invisible Patient", func(t *testing.T) {
+		task := orgTask(odsRef("RJ1"), odsRef("RJ1"), "")
+		task["for"] = litRef("Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9000000017")
+		tx := map[string]any{"resourceType": "Bundle", "type": "transaction", "entry": []any{
+			map[string]any{"resource": task, "request": map[string]any{"method": "POST", "url": "Task"}}}}
+		r := s.as(t, provRJ1, "POST", "/", tx)
+		if r.Status < 400 || r.Status >= 500 || strings.Contains(string(r.Body), "p3") {
+			t.Errorf("transaction = %d %s, want a 4xx that does not name Patient/p3", r.Status, r.Body)
+		}
+		if total, _ := bundleIDs(t, s.as(t, adminOps, "GET", "/Task?patient=p3", nil)); total != 0 {
+			t.Errorf("%d Tasks for the invisible Patient were written", total)
+		}
+	})
+	t.Run("conditional delete counts only what the client sees", func(t *testing.T) {
+		// Two Tasks carry the identifier: RJ2's (invisible to RJ1) and RJ1's: RJ1 deletes its own, not a 412.
+		mine := orgTask(odsRef("RJ1"), odsRef("RJ1"), "p1")
+		mine["identifier"] = []any{map[string]any{"system": "https://rj2.test/task", "value": "b"}}
+		id := s.create(t, provRJ1, mine)
+		wantStatus(t, s.as(t, provRJ1, "DELETE", "/Task?identifier=https://rj2.test/task|b", nil), http.StatusNoContent, "conditional delete")
+		wantStatus(t, s.as(t, provRJ1, "GET", "/Task/"+id, nil), http.StatusGone, "RJ1's Task after the delete")
+		wantStatus(t, s.as(t, provRJ2, "GET", "/Task/"+f.b, nil), http.StatusOK, "RJ2's Task after the delete")
+	})
+	t.Run("pending actions of an organisation with another's code", func(t *testing.T) {
+		for _, tc := range []struct {
+			client     string
+			want, not  []string
+			wantStatus int
+		}{
+			{provRJ1, []string{f.a}, []string{f.b, owedByRJ2}, http.StatusOK},
+			{provRJ2, []string{f.b, owedByRJ2}, []string{f.a}, http.StatusOK},
+		} {
+			r := s.as(t, tc.client, "GET", "/Organization/org-dual/$pending-actions", nil)
+			wantStatus(t, r, tc.wantStatus, tc.client)
+			b := decode(t, r.Body)
+			var matches []string
+			for _, e := range b["entry"].([]any) {
+				e := e.(map[string]any)
+				if e["search"].(map[string]any)["mode"] == "match" {
+					matches = append(matches, e["resource"].(map[string]any)["id"].(string))
+				}
+			}
+			if !sameSet(matches, tc.want) || toString(b["total"]) != strconv.Itoa(len(tc.want)) {
+				t.Errorf("%s: pending actions %v (total %v), want %v", tc.client, matches, b["total"], tc.want)
+			}
+			for _, id := range tc.not {
+				if strings.Contains(string(r.Body), id) {
+					t.Errorf("%s: the pending actions name Task %s", tc.client, id)
+				}
+			}
+		}
+		s.FlushAudit(t)
+		_, events := auditEvents(t, s.as(t, adminOps, "GET", "/AuditEvent?agent="+provRJ1+"&entity=Task/"+f.a+"&subtype=operation", nil))
+		if len(events) == 0 {
+			t.Errorf("the audit trail does not record the Task %s that $pending-actions disclosed", f.a)
+		}
+	})
+	t.Run("writes naming another organisation in disguise", func(t *testing.T) {
+		delete(dual, "id")
+		wantIssue(t, s.as(t, provRJ1, "POST", "/Organization", dual), http.StatusForbidden, "forbidden", "an Organization with RJ2's code too")
+		mixed := litRef("Organization/org-rj2")
+		mixed["identifier"] = odsRef("RJ1")["identifier"]
+		o := wantIssue(t, s.as(t, provRJ1, "POST", "/Task", orgTask(mixed, odsRef("RJ1"), "p1")), http.StatusForbidden, "forbidden",
+			"a requester naming RJ1 by code and RJ2 by reference")
+		if !strings.Contains(string(mustJSON(t, o)), "Task.requester") {
+			t.Errorf("the refusal does not name Task.requester: %v", o)
+		}
+		consistent := litRef("Organization/org-rj1")
+		consistent["identifier"] = odsRef("RJ1")["identifier"]
+		s.create(t, provRJ1, orgTask(consistent, odsRef("RJ1"), "p1"))
+	})
 }

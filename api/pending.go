@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/accord-fhir/accord/fhir"
+	"github.com/accord-fhir/accord/internal/audit"
 	"github.com/accord-fhir/accord/internal/auth"
 	"github.com/accord-fhir/accord/internal/ledger"
 	"github.com/accord-fhir/accord/internal/store"
@@ -56,12 +57,17 @@ func (a *API) pendingActions(q *request) (*response, error) {
 	for _, c := range codes {
 		owners = append(owners, odsSystem+"|"+c)
 	}
-	page, err := a.opts.Ledger.Pending(q.ctx, owners, count, q.c.Query("_cursor"))
+	visible, err := a.svc.VisibleContext(q.ctx)
+	if err != nil {
+		return nil, err
+	}
+	page, err := a.opts.Ledger.Pending(visible, owners, count, q.c.Query("_cursor"))
 	if err != nil {
 		return nil, err
 	}
 	entries := make([]any, 0, len(page.Tasks))
 	for _, t := range page.Tasks {
+		audit.Touch(q.ctx, t.Type+"/"+t.ID+"/_history/"+t.VersionID)
 		entries = append(entries, searchEntry(q.base, t, "match"))
 	}
 	for _, ref := range ledger.Concerned(page.Tasks) {
@@ -85,8 +91,8 @@ func (a *API) pendingActions(q *request) (*response, error) {
 }
 
 // actsFor checks that the caller may see the pending actions of Organization/id — an administrator, or a client
-// acting for one of the organisation's ODS codes — and returns the organisation's ODS codes. Analysts read the
-// ledger, not pending actions.
+// acting for one of the organisation's ODS codes — and returns the organisation's ODS codes the caller acts for
+// (all of them for an administrator). Analysts read the ledger, not pending actions.
 func (a *API) actsFor(ctx context.Context, id string) ([]string, error) {
 	p, ok := auth.PrincipalFrom(ctx)
 	switch {
@@ -111,10 +117,14 @@ func (a *API) actsFor(ctx context.Context, id string) ([]string, error) {
 	ids, _ := obj["identifier"].([]any)
 	for _, i := range ids {
 		m, _ := i.(map[string]any)
-		if code, _ := m["value"].(string); m["system"] == odsSystem && code != "" {
-			codes = append(codes, code)
-			allowed = allowed || p.ActsFor(code)
+		code, _ := m["value"].(string)
+		if m["system"] != odsSystem || code == "" {
+			continue
 		}
+		if p.ActsFor(code) || p.Unrestricted || p.Role == auth.RoleAdmin {
+			codes = append(codes, code) // a client's pending actions are those of the codes it acts for
+		}
+		allowed = allowed || p.ActsFor(code)
 	}
 	if !allowed {
 		return nil, fhir.Errorf(fhir.IssueForbidden, "", "client %q does not act for Organization/%s", p.ClientID, id)

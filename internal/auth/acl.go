@@ -380,28 +380,44 @@ func (v *Visibility) Conds(typ string) []store.Cond {
 }
 
 // WritesAs returns nil when p may write obj, a resource of typ, as one of its organisations: one of the writer
-// elements of the type (or an Organization's own identifier), or a resource referenced through its Via rules,
-// names an organisation p acts for, by ODS code or by a reference to an Organization carrying it. pending holds
-// the resources of the same transaction by "Type/id", for references to an Organization (or a Via target)
-// written with it. Unrestricted principals and administrators write anything.
-// A refusal is a *fhir.Error of code forbidden (HTTP 403).
+// elements of the type, or a resource referenced through its Via rules, names an organisation p acts for, by ODS
+// code or by a reference to an Organization carrying it. A Reference that gives both an ODS code and a literal
+// reference names p only when both do, so that a writer cannot name itself in one part and another organisation
+// (which the ledger would hold to account) in the other. An Organization (Self) is written only by a client acting
+// for every ODS code among its identifiers. pending holds the resources of the same transaction by "Type/id", for
+// references to an Organization (or a Via target) written with it. Unrestricted principals and administrators
+// write anything. A refusal is a *fhir.Error of code forbidden (HTTP 403).
 func (s *Scoping) WritesAs(ctx context.Context, p Principal, typ string, obj fhir.Object, pending map[string]fhir.Object) error {
 	if !Restricted(p) {
 		return nil
 	}
 	r := rule(s.rules, typ)
-	var named []string
 	if r.Self {
-		named = selfCodes(obj)
+		return selfWriter(p, typ, obj)
 	}
+	named := false
+	var mixed []string // References naming p in one part and another organisation in the other
 	for _, path := range r.Writers {
-		for _, tok := range orgTokens(obj, path) {
-			codes, err := s.orgCodes(ctx, tok, pending)
+		for _, ref := range orgRefs(obj, path) {
+			names, other, err := s.refNames(ctx, p, ref, pending)
 			if err != nil {
 				return err
 			}
-			named = append(named, codes...)
+			named = named || names && !other
+			if names && other && !slices.Contains(mixed, typ+"."+path) {
+				mixed = append(mixed, typ+"."+path)
+			}
 		}
+	}
+	if len(mixed) > 0 {
+		refusal := fhir.Errorf(fhir.IssueForbidden, "", "client %q names one of its organisations in one part of a "+
+			"Reference and another organisation in the other: the identifier and the reference must name the same "+
+			"organisation (%s)", p.ClientID, strings.Join(mixed, ", "))
+		refusal.Issues[0].Expression = mixed
+		return refusal
+	}
+	if named {
+		return nil
 	}
 	via, _, _, err := s.viaTokens(ctx, r, obj, pending)
 	if err != nil {
@@ -412,22 +428,16 @@ func (s *Scoping) WritesAs(ctx context.Context, p Principal, typ string, obj fhi
 		if err != nil {
 			return err
 		}
-		named = append(named, codes...)
-	}
-	for _, code := range named {
-		if p.ActsFor(code) {
+		if slices.ContainsFunc(codes, p.ActsFor) {
 			return nil
 		}
 	}
-	if len(r.Writers) == 0 && !r.Self && len(r.Via) == 0 {
+	if len(r.Writers) == 0 && len(r.Via) == 0 {
 		return fhir.Errorf(fhir.IssueForbidden, typ, "a %s names no organisation it is written as: only administrators write it", typ)
 	}
 	var where []string
 	for _, w := range r.Writers {
 		where = append(where, typ+"."+w)
-	}
-	if r.Self {
-		where = append(where, typ+".identifier")
 	}
 	direct := len(where) // the elements naming the writer themselves
 	var through []string // the elements of referenced resources naming it
@@ -444,6 +454,59 @@ func (s *Scoping) WritesAs(ctx context.Context, p Principal, typ string, obj fhi
 		"by ODS code or Organization reference in %s", p.ClientID, typ, strings.Join(p.Organizations, ", "), elems)
 	refusal.Issues[0].Expression = where
 	return refusal
+}
+
+// selfWriter checks that p acts for every ODS code among the identifiers of obj, a resource that is itself an
+// organisation (an Organization), and that there is at least one.
+func selfWriter(p Principal, typ string, obj fhir.Object) error {
+	var foreign []string
+	acts := false
+	for i, v := range elements(obj, "identifier") {
+		id, _ := v.(map[string]any)
+		if sys, _ := id["system"].(string); sys != ODSSystem {
+			continue
+		}
+		if code := odsCode(id); code != "" && p.ActsFor(code) {
+			acts = true
+			continue
+		}
+		foreign = append(foreign, fmt.Sprintf("%s.identifier[%d]", typ, i))
+	}
+	if acts && len(foreign) == 0 {
+		return nil
+	}
+	refusal := fhir.Errorf(fhir.IssueForbidden, "", "client %q writes a %s only for its own organisations (%s): every "+
+		"ODS code among its identifiers must be one of them", p.ClientID, typ, strings.Join(p.Organizations, ", "))
+	refusal.Issues[0].Expression = []string{typ + ".identifier"}
+	if len(foreign) > 0 {
+		refusal.Issues[0].Expression = foreign
+	}
+	return refusal
+}
+
+// refNames reports whether ref names an organisation p acts for (names), and whether it names another one too
+// (other): the ODS code and the Organization referenced, where ref gives them, must each be one of p's. A literal
+// reference to an Organization that is not stored names none of p's.
+func (s *Scoping) refNames(ctx context.Context, p Principal, ref orgRef, pending map[string]fhir.Object) (names, other bool, err error) {
+	if ref.hasCode {
+		if ref.code != "" && p.ActsFor(ref.code) {
+			names = true
+		} else {
+			other = true
+		}
+	}
+	if ref.ref != "" {
+		codes, err := s.orgCodes(ctx, ref.ref, pending)
+		if err != nil {
+			return false, false, err
+		}
+		if slices.ContainsFunc(codes, p.ActsFor) {
+			names = true
+		} else {
+			other = true
+		}
+	}
+	return names, other, nil
 }
 
 // orgCodes returns the ODS codes of an organisation token: the code itself, or the identifiers of the referenced

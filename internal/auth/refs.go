@@ -125,3 +125,38 @@ func odsCode(id map[string]any) string {
 	}
 	return val
 }
+
+// orgRef is what one Reference says of the organisation it names: an Identifier of system ODSSystem (hasCode;
+// code is its value when that is an ODS code, else empty) and a relative literal reference "Organization/<id>".
+type orgRef struct {
+	hasCode bool
+	code    string
+	ref     string
+}
+
+// orgRefs returns, for each Reference at path that names an organisation by ODS identifier or by Organization
+// reference, what it says; References to anything else are left out.
+func orgRefs(obj fhir.Object, path string) []orgRef {
+	var out []orgRef
+	for _, v := range elements(obj, path) {
+		m, ok := v.(map[string]any)
+		if !ok {
+			continue
+		}
+		var r orgRef
+		if id, ok := m["identifier"].(map[string]any); ok {
+			if sys, _ := id["system"].(string); sys == ODSSystem {
+				r.hasCode, r.code = true, odsCode(id)
+			}
+		}
+		if s, _ := m["reference"].(string); s != "" {
+			if id, ok := relativeID(s, "Organization"); ok {
+				r.ref = "Organization/" + id
+			}
+		}
+		if r.hasCode || r.ref != "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -73,7 +73,14 @@ func TestScoping_Index_OrganizationCodes(t *testing.T) {
 func TestScoping_WritesAs(t *testing.T) {
 	s := NewScoping(nil)
 	rj1 := Principal{ClientID: "rj1", Role: RoleProvider, Organizations: []string{"RJ1"}}
-	pending := map[string]fhir.Object{"Organization/new": obj(t, `{"identifier":[{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"RJ1"}]}`)}
+	pending := map[string]fhir.Object{
+		"Organization/new":   obj(t, `{"identifier":[{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"RJ1"}]}`),
+		"Organization/other": obj(t, `{"identifier":[{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"RJ2"}]}`),
+	}
+	odsRJ2 := `"identifier":{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"RJ2"}`
+	ods := func(code string) string {
+		return `{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"` + code + `"}`
+	}
 	for _, tc := range []struct {
 		name, typ, res string
 		p              Principal
@@ -86,6 +93,16 @@ func TestScoping_WritesAs(t *testing.T) {
 		{"an Organization of the same transaction", "Task", `{"requester":{"reference":"Organization/new"}}`, rj1, true},
 		{"an unknown Organization", "Task", `{"requester":{"reference":"Organization/unknown"}}`, rj1, false},
 		{"its own Organization", "Organization", `{"identifier":[{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"RJ1"}]}`, rj1, true},
+		{"its own Organization with another identifier system", "Organization", `{"identifier":[` + ods("RJ1") + `,{"system":"x","value":"RJ2"}]}`, rj1, true},
+		{"an Organization also carrying another's ODS code", "Organization", `{"identifier":[` + ods("RJ1") + `,` + ods("RJ2") + `]}`, rj1, false},
+		{"an Organization with a malformed ODS code beside its own", "Organization", `{"identifier":[` + ods("RJ1") + `,` + ods("rj 2") + `]}`, rj1, false},
+		{"an Organization without an ODS code", "Organization", `{"identifier":[{"system":"x","value":"RJ1"}]}`, rj1, false},
+		{"reference and identifier both its own", "Task", `{"requester":{"reference":"Organization/new",` + odsRJ1[1:] + `}`, rj1, true},
+		{"its code with another's Organization", "Task", `{"requester":{"reference":"Organization/other",` + odsRJ1[1:] + `}`, rj1, false},
+		{"its Organization with another's code", "Task", `{"requester":{"reference":"Organization/new",` + odsRJ2 + `}}`, rj1, false},
+		{"its code with an unknown Organization", "Task", `{"requester":{"reference":"Organization/unknown",` + odsRJ1[1:] + `}`, rj1, false},
+		{"a mixed owner beside its own requester", "Task", `{"requester":` + odsRJ1 + `,"owner":{"reference":"Organization/other",` + odsRJ1[1:] + `}`, rj1, false},
+		{"another's owner beside its own requester", "Task", `{"requester":` + odsRJ1 + `,"owner":{"reference":"Organization/other",` + odsRJ2 + `}}`, rj1, true},
 		{"a type without writers", "Practitioner", `{}`, rj1, false},
 		{"administrator", "Task", `{}`, Principal{Role: RoleAdmin}, true},
 		{"auth off", "Practitioner", `{}`, AuthOff(), true},
@@ -103,6 +120,15 @@ func TestScoping_WritesAs(t *testing.T) {
 	err := s.WritesAs(context.Background(), rj1, "Task", obj(t, `{}`), nil)
 	if fe, _ := fhir.AsError(err); fe == nil || !strings.Contains(fe.Error(), "Task.requester") || len(fe.Issues[0].Expression) != 2 {
 		t.Errorf("the refusal does not name the writer elements: %v", err)
+	}
+	err = s.WritesAs(context.Background(), rj1, "Communication", obj(t, `{"sender":{"reference":"Organization/other",`+odsRJ1[1:]+`}`), pending)
+	if fe, _ := fhir.AsError(err); fe == nil || !slices.Equal(fe.Issues[0].Expression, []string{"Communication.sender"}) ||
+		!strings.Contains(fe.Error(), "must name the same organisation") {
+		t.Errorf("the refusal of a mixed Reference does not say so at Communication.sender: %v", err)
+	}
+	err = s.WritesAs(context.Background(), rj1, "Organization", obj(t, `{"identifier":[`+ods("RJ1")+`,`+ods("RJ2")+`]}`), nil)
+	if fe, _ := fhir.AsError(err); fe == nil || !slices.Equal(fe.Issues[0].Expression, []string{"Organization.identifier[1]"}) {
+		t.Errorf("the refusal of a foreign ODS code does not name its identifier: %v", err)
 	}
 }
 

@@ -50,7 +50,8 @@ type PendingPage struct {
 // Pending returns a page of count pending actions (an open obligation, or a Task in an active status) owned by any
 // of owners (a reference "Organization/<id>", or an identifier "system|value"), oldest due first, starting after
 // cursor (from a previous page's Next; empty for the first page). A cursor that is not one of Next's is an error of
-// code invalid naming _cursor.
+// code invalid naming _cursor. A restriction in ctx (store.WithRestriction, the caller's organisation scoping)
+// leaves out the Tasks it does not let through, from the page and from the total.
 func (l *Ledger) Pending(ctx context.Context, owners []string, count int, cursor string) (PendingPage, error) {
 	if err := l.Flush(ctx); err != nil {
 		return PendingPage{}, err
@@ -63,8 +64,12 @@ func (l *Ledger) Pending(ctx context.Context, owners []string, count int, cursor
 	for i, o := range owners {
 		values[i] = o
 	}
+	conds := []store.Cond{{Field: FieldPendingOwner, Op: store.OpEq, Values: values}}
+	if r := store.RestrictionFrom(ctx); r != nil {
+		conds = append(conds, r("Task")...)
+	}
 	page, err := l.st.Find(ctx, "Task", store.Query{
-		Conds:      []store.Cond{{Field: FieldPendingOwner, Op: store.OpEq, Values: values}},
+		Conds:      conds,
 		Sort:       []store.SortKey{{Field: FieldPendingDue}},
 		Count:      count + 1,
 		After:      after,

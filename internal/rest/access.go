@@ -140,25 +140,40 @@ func notVisible(typ, id string) error {
 	return fhir.Errorf(fhir.IssueNotFound, "", "%s/%s is not known to this client's organisations", typ, truncate(id, 64))
 }
 
-// revealMatch checks the resource a conditional create (If-None-Exist) matched: one the caller may not see cannot
-// be created again (it would duplicate the identifier), nor be returned; that is a conflict (409).
+// revealMatch checks that the caller may have the resource a conditional create (If-None-Exist) matched, one it
+// may see, returned: its scope to create the type.
 func (s *Service) revealMatch(ctx context.Context, m fhir.Resource) error {
-	p, err := s.authorize(ctx, m.Type, auth.InteractionCreate)
-	if err != nil {
-		return err
-	}
-	if err := s.reveal(ctx, p, m); isNotFound(err) {
-		return fhir.Errorf(fhir.IssueConflict, "", "a %s matching the criteria exists that is not shared with this client's organisations", m.Type)
-	} else if err != nil {
+	if _, err := s.authorize(ctx, m.Type, auth.InteractionCreate); err != nil {
 		return err
 	}
 	audit.Touch(ctx, m.Type+"/"+m.ID+"/_history/"+m.VersionID)
 	return nil
 }
 
-func isNotFound(err error) bool {
-	fe, ok := fhir.AsError(err)
-	return ok && fe.Code == fhir.IssueNotFound
+// hiddenMatch is the refusal of a conditional create or update whose criteria match only resources the caller may
+// not see: making another would duplicate their identifier, and nothing of them is told (409).
+func hiddenMatch(typ string) error {
+	return fhir.Errorf(fhir.IssueConflict, "", "a %s matching the criteria exists that is not shared with this client's organisations", typ)
+}
+
+// VisibleContext returns ctx restricted (store.WithRestriction) to what the caller may see: store queries made
+// with it leave out what the caller may not see.
+func (s *Service) VisibleContext(ctx context.Context) (context.Context, error) {
+	vctx, _, err := s.visibleContext(ctx)
+	return vctx, err
+}
+
+// visibleContext is VisibleContext, also reporting whether the caller is restricted at all.
+func (s *Service) visibleContext(ctx context.Context) (context.Context, bool, error) {
+	p, err := principal(ctx)
+	if err != nil || !auth.Restricted(p) {
+		return ctx, false, err
+	}
+	vis, err := s.scoping.Visibility(ctx, p)
+	if err != nil {
+		return nil, false, err
+	}
+	return store.WithRestriction(ctx, vis.Conds), true, nil
 }
 
 // writeInteraction is the interaction of a write's method.

@@ -185,9 +185,12 @@ func (s *Service) conditionalCreate(ctx context.Context, w store.Write, params u
 	w.Claim = s.search.ClaimKey(w.Type, params)
 	deadline := time.Now().Add(s.opts.ClaimWait)
 	for {
-		match, err := s.matchOne(ctx, w.Type, params)
-		if err != nil {
+		match, hidden, err := s.matchOne(ctx, w.Type, params)
+		switch {
+		case err != nil:
 			return Outcome{}, err
+		case hidden:
+			return Outcome{}, hiddenMatch(w.Type)
 		}
 		if match != nil {
 			if err := s.revealMatch(ctx, *match); err != nil {
@@ -234,19 +237,30 @@ func (s *Service) settleClaim(ctx context.Context, held *store.ClaimedError, par
 	return err
 }
 
-// matchOne returns the one resource matching params, nil for none, ErrPreconditionFailed for several.
-func (s *Service) matchOne(ctx context.Context, typ string, params url.Values) (*fhir.Resource, error) {
-	found, err := s.search.Match(ctx, typ, params)
+// matchOne returns the one resource matching params that the caller may see, nil for none, ErrPreconditionFailed
+// for several. Resources the caller may not see take no part: they are neither matched nor counted. When none it
+// may see matches, hidden reports whether some it may not see do (a conditional create or update must not make
+// another resource with their identifier); nothing else of them is told.
+func (s *Service) matchOne(ctx context.Context, typ string, params url.Values) (m *fhir.Resource, hidden bool, err error) {
+	visible, restricted, err := s.visibleContext(ctx)
 	if err != nil {
-		return nil, err
+		return nil, false, err
+	}
+	found, err := s.search.Match(visible, typ, params)
+	if err != nil {
+		return nil, false, err
 	}
 	switch len(found) {
 	case 0:
-		return nil, nil
+		if !restricted {
+			return nil, false, nil
+		}
+		all, err := s.search.Match(ctx, typ, params)
+		return nil, len(all) > 0, err
 	case 1:
-		return &found[0], nil
+		return &found[0], false, nil
 	}
-	return nil, fmt.Errorf("%d %s resources match the criteria: %w", len(found), typ, store.ErrPreconditionFailed)
+	return nil, false, fmt.Errorf("%d %s resources match the criteria: %w", len(found), typ, store.ErrPreconditionFailed)
 }
 
 // Update stores a new version of typ/id, creating it when it does not exist (update as create). ifMatch, when
@@ -281,9 +295,12 @@ func (s *Service) ConditionalUpdate(ctx context.Context, typ string, query url.V
 	bodyID, _ := obj["id"].(string)
 	deadline := time.Now().Add(s.opts.ClaimWait)
 	for {
-		match, err := s.matchOne(ctx, typ, query)
-		if err != nil {
+		match, hidden, err := s.matchOne(ctx, typ, query)
+		switch {
+		case err != nil:
 			return Outcome{}, err
+		case hidden:
+			return Outcome{}, hiddenMatch(typ)
 		}
 		id, claim := bodyID, ""
 		switch {
@@ -326,11 +343,11 @@ func (s *Service) ConditionalDelete(ctx context.Context, typ string, query url.V
 	if !fhir.IsResourceType(typ) {
 		return Outcome{}, unknownType(typ)
 	}
-	match, err := s.matchOne(ctx, typ, query)
+	match, _, err := s.matchOne(ctx, typ, query)
 	if err != nil {
 		return Outcome{}, err
 	}
-	if match == nil {
+	if match == nil { // also when only resources the caller may not see match: it deletes nothing of theirs
 		return Outcome{Noop: true}, nil
 	}
 	return s.Delete(ctx, typ, match.ID, "")

@@ -227,9 +227,12 @@ func (s *Service) resolveEntry(ctx context.Context, e *entry, refs map[string]st
 	switch e.method {
 	case "POST":
 		if e.ifNoneExist != nil {
-			m, err := s.matchOne(ctx, e.typ, e.ifNoneExist)
-			if err != nil {
+			m, hidden, err := s.matchOne(ctx, e.typ, e.ifNoneExist)
+			switch {
+			case err != nil:
 				return fail(err)
+			case hidden:
+				return fail(hiddenMatch(e.typ))
 			}
 			if m != nil {
 				if err := s.revealMatch(ctx, *m); err != nil {
@@ -247,11 +250,13 @@ func (s *Service) resolveEntry(ctx context.Context, e *entry, refs map[string]st
 			if e.query == nil {
 				return entryErr(e.index, fhir.IssueInvalid, "request.url", "a %s entry needs an id or search criteria in its url", e.method)
 			}
-			m, err := s.matchOne(ctx, e.typ, e.query)
+			m, hidden, err := s.matchOne(ctx, e.typ, e.query)
 			if err != nil {
 				return fail(err)
 			}
 			switch {
+			case hidden && e.method == "PUT":
+				return fail(hiddenMatch(e.typ))
 			case m != nil:
 				e.id = m.ID
 			case e.method == "DELETE":
@@ -390,7 +395,7 @@ func (s *Service) resolveRef(ctx context.Context, e *entry, ref, path string, re
 	if err != nil {
 		return "", entryErr(e.index, fhir.IssueInvalid, path, "the conditional reference has a malformed query")
 	}
-	m, err := s.matchOne(ctx, typ, params)
+	m, _, err := s.matchOne(ctx, typ, params) // what the caller may not see matches nothing
 	switch {
 	case errors.Is(err, store.ErrPreconditionFailed):
 		return "", &EntryError{Index: e.index, Err: err}
