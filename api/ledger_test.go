@@ -293,6 +293,8 @@ func TestObligationTasks_Protected(t *testing.T) {
 		{"create a Task coded as an obligation", http.MethodPost, "/Task", forged, nil},
 		{"create a Task tagged as an obligation", http.MethodPost, "/Task", tagged, nil},
 		{"update an obligation", http.MethodPut, "/Task/" + id, task, nil},
+		{"update an obligation with an invalid body", http.MethodPut, "/Task/" + id, map[string]any{"resourceType": "Task", "id": id, "status": "bogus"}, nil},
+		{"patch an obligation into an invalid one", http.MethodPatch, "/Task/" + id, `[{"op":"replace","path":"/status","value":"bogus"}]`, []string{"Content-Type", "application/json-patch+json"}},
 		{"update as create with an obligation id", http.MethodPut, "/Task/obl-0123", withResourceID(clone(t, task), "obl-0123"), nil},
 		{"patch an obligation", http.MethodPatch, "/Task/" + id, patch, []string{"Content-Type", "application/json-patch+json"}},
 		{"delete an obligation", http.MethodDelete, "/Task/" + id, nil, nil},
@@ -320,5 +322,31 @@ func TestObligationTasks_Protected(t *testing.T) {
 	}
 	if n := historyLen(t, s, "/Task/"+id+"/_history"); n != 1 {
 		t.Errorf("the obligation's history has %d versions, want 1", n)
+	}
+}
+
+// TestObligationTasks_ValidWhenReportedLate: an event reported after its obligation fell due (an inpatient stay
+// entered three days after the discharge) opens an obligation whose window runs from the discharge to its due
+// time, a Task that meets R4 (per-1: the period's start is not after its end) and the obligation profile.
+func TestObligationTasks_ValidWhenReportedLate(t *testing.T) {
+	clk := newTestClock()
+	s := startLedgerStack(t, clk)
+	discharged := clk.Now().Add(-72 * time.Hour)
+	put(t, s, encounter("late", "IMP", discharged))
+	flush(t, s)
+	task := obligation(t, s, "2.5-discharge-summary", "Encounter/late")
+	if task == nil {
+		t.Fatal("no obligation opened")
+	}
+	period, _ := task["restriction"].(map[string]any)["period"].(map[string]any)
+	if period["start"] != instant(discharged) || period["end"] != instant(discharged.Add(24*time.Hour)) {
+		t.Errorf("restriction.period = %v, want from the discharge (%s) to 24 h after", period, instant(discharged))
+	}
+	v := s.Do(t, http.MethodPost, "/Task/$validate", task)
+	wantStatus(t, v, http.StatusOK, "validate the obligation Task")
+	for _, is := range asList(decode(t, v.Body)["issue"]) {
+		if is["severity"] == "error" || is["severity"] == "fatal" {
+			t.Errorf("the obligation Task of a late event is not valid: %v", is)
+		}
 	}
 }

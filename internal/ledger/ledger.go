@@ -140,11 +140,26 @@ type observed struct {
 	l *Ledger
 }
 
+var _ store.Guard = (*observed)(nil)
+
+// Reserved refuses the writes of obligation Tasks, which only the ledger makes.
+func (o *observed) Reserved(typ, id string) error {
+	if typ == "Task" && strings.HasPrefix(id, IDPrefix) {
+		return errObligationWrite()
+	}
+	return nil
+}
+
+// errObligationWrite is the refusal of a client's write of an obligation Task (403).
+func errObligationWrite() error {
+	return fhir.Errorf(fhir.IssueForbidden, "Task", "obligation Tasks (Task/%s…) are kept by Accord's ledger: clients cannot create, change or delete them, nor Tasks carrying the obligation tag, profile or a clause code", IDPrefix)
+}
+
 // Commit refuses writes of obligation Tasks, commits, and queues what was committed.
 func (o *observed) Commit(ctx context.Context, writes []store.Write) ([]store.Result, error) {
 	for _, w := range writes {
 		if w.Type == "Task" && (strings.HasPrefix(w.ID, IDPrefix) || (w.Object != nil && IsObligationTask(w.Object))) {
-			return nil, fhir.Errorf(fhir.IssueForbidden, "Task", "obligation Tasks (Task/%s…) are kept by Accord's ledger: clients cannot create, change or delete them, nor Tasks carrying the obligation tag, profile or a clause code", IDPrefix)
+			return nil, errObligationWrite()
 		}
 	}
 	res, err := o.Store.Commit(ctx, writes)

@@ -56,7 +56,9 @@ type Obligation struct {
 	// Patient, Owner and OwedTo are FHIR References (objects), nil when unknown.
 	Patient, Owner, OwedTo fhir.Object
 	State                  string
-	Due, Opened, Closed    time.Time
+	// From is when the obligation's time runs from (the instant its due time counts from, restriction.period.start),
+	// Due when it falls due; Opened and Closed when the ledger opened and closed it.
+	From, Due, Opened, Closed time.Time
 	// Change, Event, EventTime and Actor describe the change this version records.
 	Change, Event string
 	EventTime     time.Time
@@ -135,7 +137,14 @@ func (o *Obligation) Task() fhir.Object {
 }
 
 func restriction(o *Obligation) map[string]any {
-	r := map[string]any{"period": map[string]any{"start": dateTime(o.Opened), "end": dateTime(o.Due)}}
+	from := o.From
+	if from.IsZero() { // a Task stored before it carried From
+		from = o.Opened
+	}
+	if from.After(o.Due) { // R4's per-1: the start is not after the end
+		from = o.Due
+	}
+	r := map[string]any{"period": map[string]any{"start": dateTime(from), "end": dateTime(o.Due)}}
 	if o.OwedTo != nil {
 		r["recipient"] = []any{o.OwedTo}
 	}
@@ -156,7 +165,8 @@ func (p *Pack) parseObligation(obj fhir.Object, versionID string) (*Obligation, 
 	o := &Obligation{
 		ID: str(obj["id"]), Rule: rule, Clause: str(dig(obj, "reasonCode", "coding", 0, "code")),
 		Trigger: trigger, State: stateOf(str(obj["status"])),
-		Due: parseTime(dig(obj, "restriction", "period", "end")), Opened: parseTime(obj["authoredOn"]),
+		From: parseTime(dig(obj, "restriction", "period", "start")),
+		Due:  parseTime(dig(obj, "restriction", "period", "end")), Opened: parseTime(obj["authoredOn"]),
 		Closed: parseTime(dig(obj, "executionPeriod", "end")), EventTime: parseTime(obj["lastModified"]),
 		VersionID: versionID, packURL: p.URL,
 	}

@@ -233,10 +233,10 @@ func (o *Obligation) clone() *Obligation {
 	return &c
 }
 
-// terms are what an obligation's trigger says: due time (given when the obligation opened), accountable party,
-// patient, and to whom it is owed.
+// terms are what an obligation's trigger says: when its time runs from and when it falls due (given when the
+// obligation opened), accountable party, patient, and to whom it is owed.
 type terms struct {
-	due                    func(opened time.Time) time.Time
+	window                 func(opened time.Time) (from, due time.Time)
 	owner, patient, owedTo fhir.Object
 }
 
@@ -285,12 +285,12 @@ func (b *batch) triggerDecision(ctx context.Context, r *Rule, ev *event) (decisi
 func (b *batch) terms(ctx context.Context, r *Rule, obj fhir.Object) (terms, error) {
 	p := b.l.pack
 	var t terms
-	t.due = func(opened time.Time) time.Time {
+	t.window = func(opened time.Time) (time.Time, time.Time) {
 		from, ok, err := p.instant(r.DueFrom, obj, openedVar(opened))
 		if err != nil || !ok {
 			from = opened
 		}
-		return r.DueAfter.AddTo(from).UTC()
+		return from.UTC(), r.DueAfter.AddTo(from).UTC()
 	}
 	owner, err := p.reference(r.Accountable, obj)
 	if err != nil {
@@ -306,22 +306,23 @@ func (b *batch) terms(ctx context.Context, r *Rule, obj fhir.Object) (terms, err
 
 // open is a new (or reopened) obligation of rule r on the trigger of ev.
 func (b *batch) open(r *Rule, id string, ev *event, t terms) *Obligation {
+	from, due := t.window(ev.time)
 	return &Obligation{
 		ID: id, Rule: r, Clause: r.Clause, Trigger: ev.ref(), TriggerVersion: ev.vid,
-		Patient: t.patient, Owner: t.owner, OwedTo: t.owedTo, State: StateOpen, Due: t.due(ev.time), Opened: ev.time,
+		Patient: t.patient, Owner: t.owner, OwedTo: t.owedTo, State: StateOpen, From: from, Due: due, Opened: ev.time,
 		Change: ChangeOpened, Event: ev.versionRef(), EventTime: ev.time, Actor: ev.actor, packURL: b.l.pack.URL,
 	}
 }
 
 // update changes an open obligation's terms when its trigger changed them; no change otherwise.
 func (b *batch) update(cur *Obligation, ev *event, t terms) *Obligation {
-	due := t.due(cur.Opened)
+	from, due := t.window(cur.Opened)
 	if cur.Due.Equal(due) && RefKey(cur.Owner) == RefKey(t.owner) && RefKey(cur.Patient) == RefKey(t.patient) &&
 		RefKey(cur.OwedTo) == RefKey(t.owedTo) {
 		return nil
 	}
 	next := change(cur, ev, StateOpen, ChangeUpdated)
-	next.Due, next.Owner, next.Patient, next.OwedTo, next.TriggerVersion = due, t.owner, t.patient, t.owedTo, ev.vid
+	next.From, next.Due, next.Owner, next.Patient, next.OwedTo, next.TriggerVersion = from, due, t.owner, t.patient, t.owedTo, ev.vid
 	return next
 }
 

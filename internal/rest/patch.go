@@ -26,6 +26,9 @@ func (s *Service) patchWrite(ctx context.Context, typ, id string, patch []byte, 
 	if err != nil {
 		return store.Write{}, nil, err
 	}
+	if err := s.reserved(typ, id); err != nil {
+		return store.Write{}, nil, err
+	}
 	if ifMatch != "" && ifMatch != cur.VersionID {
 		return store.Write{}, nil, fmt.Errorf("patch %s/%s if-match %q: %w", typ, id, ifMatch, store.ErrPreconditionFailed)
 	}

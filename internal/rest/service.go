@@ -406,6 +406,9 @@ func (s *Service) parse(ctx context.Context, typ, id string, body []byte) (fhir.
 	if _, err := s.authorize(ctx, typ, parseInteraction(id)); err != nil { // before validation says anything
 		return nil, nil, err
 	}
+	if err := s.reserved(typ, id); err != nil {
+		return nil, nil, err
+	}
 	obj, err := fhir.DecodeObject(body, s.opts.MaxDepth)
 	if err != nil {
 		return nil, nil, err
@@ -421,6 +424,14 @@ func (s *Service) parse(ctx context.Context, typ, id string, body []byte) (fhir.
 		return nil, nil, err
 	}
 	return obj, issues, nil
+}
+
+// reserved returns the store's refusal of any write to typ/id (store.Guard), nil when it has none.
+func (s *Service) reserved(typ, id string) error {
+	if g, ok := s.store.(store.Guard); ok && id != "" {
+		return g.Reserved(typ, id)
+	}
+	return nil
 }
 
 // issuesError turns issues with errors into an *fhir.Error: 422 (processing) when a profile's rule failed (a

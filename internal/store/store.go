@@ -108,6 +108,13 @@ type Store interface {
 	Ping(ctx context.Context) error
 }
 
+// Guard is a Store that refuses some writes by their target alone, whatever they hold (the ledger's obligation
+// Tasks): Reserved returns the refusal of a write to typ/id, nil when it may go on. Services ask it before they
+// validate what is written, so that such a write is refused as such rather than for its content.
+type Guard interface {
+	Reserved(typ, id string) error
+}
+
 // Indexer computes the search index fields of a resource when it is written; the store keeps them beside the
 // current version. Field names must be top-level, must not start with '_' and must not contain '.'.
 type Indexer interface {
