@@ -46,9 +46,16 @@ func ledgerReader(ctx context.Context) error {
 
 // onlyParams refuses parameters other than allowed (and _format, _pretty).
 func onlyParams(q *request, allowed ...string) error {
-	for name := range q.c.Request.URL.Query() {
-		if !contains(allowed, name) && name != "_format" && name != "_pretty" {
-			return badParam(name, "unknown parameter "+truncate(name, 40)+"; this endpoint takes "+strings.Join(allowed, ", "))
+	takes := "no parameters"
+	if len(allowed) > 0 {
+		takes = strings.Join(allowed, ", ")
+	}
+	for name, values := range q.c.Request.URL.Query() {
+		switch {
+		case !contains(allowed, name) && name != "_format" && name != "_pretty":
+			return badParam(name, "unknown parameter "+truncate(name, 40)+"; this endpoint takes "+takes)
+		case len(values) > 1:
+			return badParam(name, truncate(name, 40)+" is given more than once: give it once (groupBy lists its values with commas)")
 		}
 	}
 	return nil

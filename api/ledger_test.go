@@ -292,6 +292,10 @@ func TestObligationTasks_Protected(t *testing.T) {
 	}{
 		{"create a Task coded as an obligation", http.MethodPost, "/Task", forged, nil},
 		{"create a Task tagged as an obligation", http.MethodPost, "/Task", tagged, nil},
+		{"create a Task with a clause as its reason", http.MethodPost, "/Task", withKey(t, incomplete, "code", nil, "reasonCode", coding("https://accord-fhir.github.io/ig/CodeSystem/consensus-clause", "2.5")), nil},
+		{"create a Task with an obligation identifier", http.MethodPost, "/Task", withKey(t, incomplete, "code", nil, "identifier", []any{map[string]any{"system": ledger.IdentifierSystem, "value": "2.5-discharge-summary/Encounter/e1"}}), nil},
+		{"create a Task with an obligation state", http.MethodPost, "/Task", withKey(t, incomplete, "code", nil, "businessStatus", coding(ledger.StateSystem, "open")), nil},
+		{"update as create with an upper-case obligation id", http.MethodPut, "/Task/OBL-0123", withResourceID(withKey(t, incomplete, "code", nil), "OBL-0123"), nil},
 		{"update an obligation", http.MethodPut, "/Task/" + id, task, nil},
 		{"update an obligation with an invalid body", http.MethodPut, "/Task/" + id, map[string]any{"resourceType": "Task", "id": id, "status": "bogus"}, nil},
 		{"patch an obligation into an invalid one", http.MethodPatch, "/Task/" + id, `[{"op":"replace","path":"/status","value":"bogus"}]`, []string{"Content-Type", "application/json-patch+json"}},
@@ -349,4 +353,18 @@ func TestObligationTasks_ValidWhenReportedLate(t *testing.T) {
 			t.Errorf("the obligation Task of a late event is not valid: %v", is)
 		}
 	}
+}
+
+// withKey returns a copy of res with the keys given as pairs (key, value) set, or removed for a nil value.
+func withKey(t testing.TB, res map[string]any, kv ...any) map[string]any {
+	t.Helper()
+	out := clone(t, res)
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == nil {
+			delete(out, kv[i].(string))
+		} else {
+			out[kv[i].(string)] = kv[i+1]
+		}
+	}
+	return out
 }

@@ -14,6 +14,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/accord-fhir/accord/api/apitest"
+	"github.com/accord-fhir/accord/internal/auth"
 )
 
 // requestToGP is a Task of code asking the practice to act, requested by the lab trust's consultant.
@@ -210,6 +211,15 @@ func TestLedger_BadInput(t *testing.T) {
 		{"/ledger/$compliance?period=2026&groupBy=clause,", "groupBy"},
 		{"/ledger/$measure-report?period=soon", "period"},
 		{"/public/waiting-times?period=2026-02-30", "period"},
+		{"/ledger?clause=2.5&clause=2.3", "clause"},
+		{"/ledger?period=0000", "period"},
+		{"/ledger?period=2026-11-21T13:00:00", "period"},
+		{"/ledger/$compliance?period=2026&groupBy=clause&groupBy=month", "groupBy"},
+		{"/ledger/$compliance?period=2026&period=2025", "period"},
+		{"/public/waiting-times?period=0000", "period"},
+		{"/public/waiting-times?period=2026&period=2025", "period"},
+		{"/Organization/R9Z/$pending-actions?_count=1&_count=100", "_count"},
+		{"/ledger/$verify?x=1", "x"},
 	} {
 		t.Run(c.path, func(t *testing.T) {
 			oo := wantOutcome(t, s.Do(t, http.MethodGet, c.path, nil), http.StatusBadRequest)
@@ -310,12 +320,24 @@ func TestPendingActions(t *testing.T) {
 		t.Errorf("RJ1 has %s pending actions, want 1", total)
 	}
 	wantStatus(t, s.Do(t, http.MethodPost, "/Organization/R9Z/$pending-actions", `{}`), http.StatusMethodNotAllowed, "POST pending actions")
+
+	// Overdue, the discharge summary is breached, and still R9Z's to do (late): first in the list.
+	clk.Add(25 * time.Hour)
+	sweep(t, s)
+	b = decode(t, s.Do(t, http.MethodGet, "/Organization/R9Z/$pending-actions", nil).Body)
+	first := asList(b["entry"])[0]["resource"].(map[string]any)
+	if toString(b["total"]) != "3" || get(first, "focus", "reference") != "Encounter/summary-due" || first["status"] != "failed" {
+		t.Errorf("after the breach: total %v, first %v %v; want 3, the breached discharge summary first", b["total"], get(first, "focus", "reference"), first["status"])
+	}
 }
 
 // TestLedgerViews_Access: analysts read the ledger but not pending actions; a system reads the pending actions of
 // the organisations it acts for only; the waiting times need no token.
 func TestLedgerViews_Access(t *testing.T) {
-	s := startSecured(t)
+	const orgsOnly = "rj1-orgs" // a system of RJ1 that may read Organizations, not Tasks
+	s := startSecured(t, func(o *apitest.Options) {
+		o.Clients = append(o.Clients, apitest.NewClient(t, orgsOnly, auth.RoleProvider, []string{"RJ1"}, "system/Organization.rs"))
+	})
 	for _, r := range []map[string]any{organization("RJ1", "Example Teaching Hospitals"), organization("G85001", "Example Practice")} {
 		s.put(t, adminOps, r)
 	}
@@ -332,6 +354,7 @@ func TestLedgerViews_Access(t *testing.T) {
 		{gpG85001, "/Organization/G85001/$pending-actions", http.StatusOK},
 		{gpG85001, "/Organization/RJ1/$pending-actions", http.StatusForbidden},
 		{analystICB, "/Organization/RJ1/$pending-actions", http.StatusForbidden},
+		{orgsOnly, "/Organization/RJ1/$pending-actions", http.StatusForbidden},
 	} {
 		if r := s.as(t, c.client, http.MethodGet, c.path, nil); r.Status != c.want {
 			t.Errorf("%s GET %s: %s, want %d", c.client, c.path, outcomeText(r), c.want)

@@ -48,6 +48,11 @@ func (a *API) pendingActions(q *request) (*response, error) {
 	if !fhir.ValidID(id) {
 		return nil, badParam("id", "the organisation id is not a valid id")
 	}
+	if p, ok := auth.PrincipalFrom(q.ctx); ok {
+		if err := p.Check("Task", auth.InteractionSearch); err != nil { // the actions are Tasks
+			return nil, err
+		}
+	}
 	org := "Organization/" + id
 	codes, err := a.actsFor(q.ctx, id)
 	if err != nil {

@@ -50,7 +50,7 @@ func (Indexer) Index(typ string, obj fhir.Object) (map[string]any, error) {
 	if due := parseTime(dig(obj, "restriction", "period", "end")); !due.IsZero() {
 		fields[FieldDue] = due
 	}
-	if fields[FieldState] == StateOpen {
+	if fields[FieldState] == StateOpen || fields[FieldState] == StateBreached { // breached: still to be done, late
 		pendingFields(obj, fields)
 	}
 	return fields, nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -144,7 +143,7 @@ var _ store.Guard = (*observed)(nil)
 
 // Reserved refuses the writes of obligation Tasks, which only the ledger makes.
 func (o *observed) Reserved(typ, id string) error {
-	if typ == "Task" && strings.HasPrefix(id, IDPrefix) {
+	if typ == "Task" && HasObligationID(id) {
 		return errObligationWrite()
 	}
 	return nil
@@ -158,7 +157,7 @@ func errObligationWrite() error {
 // Commit refuses writes of obligation Tasks, commits, and queues what was committed.
 func (o *observed) Commit(ctx context.Context, writes []store.Write) ([]store.Result, error) {
 	for _, w := range writes {
-		if w.Type == "Task" && (strings.HasPrefix(w.ID, IDPrefix) || (w.Object != nil && IsObligationTask(w.Object))) {
+		if w.Type == "Task" && (HasObligationID(w.ID) || (w.Object != nil && IsObligationTask(w.Object))) {
 			return nil, errObligationWrite()
 		}
 	}

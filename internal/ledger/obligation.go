@@ -39,6 +39,11 @@ const (
 // IDPrefix starts the id of every obligation Task; clients cannot write Tasks with such ids.
 const IDPrefix = "obl-"
 
+// HasObligationID reports whether id starts with the obligation prefix, in any case.
+func HasObligationID(id string) bool {
+	return len(id) >= len(IDPrefix) && strings.EqualFold(id[:len(IDPrefix)], IDPrefix)
+}
+
 // ObligationID is the Task id of the obligation that rule opens for trigger ("Type/id"): the same inputs always give
 // the same id, so that processing an event again finds what it did the first time.
 func ObligationID(rule, trigger string) string {
@@ -189,11 +194,31 @@ func (p *Pack) parseObligation(obj fhir.Object, versionID string) (*Obligation, 
 	return o, true
 }
 
-// IsObligationTask reports whether obj is a Task that carries the obligation tag, the obligation profile, or a code
-// that is the obligation category or a clause: the Tasks only the ledger writes.
+// IsObligationTask reports whether obj is a Task that carries any mark of an obligation — the obligation tag or
+// profile, a code or reason that is the obligation category or a clause, the obligation identifier system, an
+// obligation-state business status, or an id of the obligation prefix in any case: the Tasks only the ledger
+// writes, so that no client's Task can pass for one.
 func IsObligationTask(obj fhir.Object) bool {
 	if fhir.ResourceType(obj) != "Task" {
 		return false
+	}
+	if HasObligationID(str(obj["id"])) {
+		return true
+	}
+	for _, id := range list(obj["identifier"]) {
+		if m, _ := id.(map[string]any); strings.TrimSpace(str(m["system"])) == IdentifierSystem {
+			return true
+		}
+	}
+	for _, c := range list(dig(obj, "businessStatus", "coding")) {
+		if m, _ := c.(map[string]any); strings.TrimSpace(str(m["system"])) == StateSystem {
+			return true
+		}
+	}
+	for _, c := range append(list(dig(obj, "code", "coding")), list(dig(obj, "reasonCode", "coding"))...) {
+		if m, _ := c.(map[string]any); strings.TrimSpace(str(m["system"])) == fhir.ClauseSystem {
+			return true
+		}
 	}
 	for _, t := range list(dig(obj, "meta", "tag")) {
 		if m, _ := t.(map[string]any); m["system"] == TagSystem && m["code"] == TagObligation {

@@ -34,7 +34,15 @@ func ParsePeriod(param, s string) (from, to time.Time, err error) {
 	return from, to, nil
 }
 
+// temporal parses a FHIR date or dateTime: a year from 0001 (R4's regex has no year 0000), and a time of day only
+// with its time zone.
 func temporal(s string) (fhirpath.Temporal, bool) {
+	if strings.HasPrefix(s, "0000") {
+		return fhirpath.Temporal{}, false
+	}
+	if _, clock, timed := strings.Cut(s, "T"); timed && !strings.ContainsAny(clock, "Z+-") {
+		return fhirpath.Temporal{}, false
+	}
 	v, err := fhirpath.DateTimeValue(s)
 	if err != nil {
 		return fhirpath.Temporal{}, false

@@ -22,6 +22,10 @@ func TestParsePeriod(t *testing.T) {
 		{"2026-13", time.Time{}, time.Time{}, false},
 		{"", time.Time{}, time.Time{}, false},
 		{"2026-01/", time.Time{}, time.Time{}, false},
+		{"0000", time.Time{}, time.Time{}, false},
+		{"0000-01/2026", time.Time{}, time.Time{}, false},
+		{"2026-11-21T13:00:00", time.Time{}, time.Time{}, false},
+		{"2026-11-21T13:00:00+01:00/2026-11-21T14:00:00-01:00", time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC), time.Date(2026, 11, 21, 15, 0, 1, 0, time.UTC), true},
 	} {
 		from, to, err := ParsePeriod("period", tc.in)
 		if (err == nil) != tc.ok || !from.Equal(tc.from) || !to.Equal(tc.to) {
