@@ -368,3 +368,34 @@ func withKey(t testing.TB, res map[string]any, kv ...any) map[string]any {
 	}
 	return out
 }
+
+// TestObligations_FulfilledOnlyByTheRightLetter: a discharge summary fulfils the obligation of its encounter only
+// when it is about the encounter's patient and, the patient's GP practice being known, addressed to it.
+func TestObligations_FulfilledOnlyByTheRightLetter(t *testing.T) {
+	clk := newTestClock()
+	s := startLedgerStack(t, clk)
+	directory(t, s)
+	put(t, s, map[string]any{"resourceType": "Patient", "id": "9000000009",
+		"identifier":          []any{map[string]any{"system": nhsNumber, "value": "9000000009"}},
+		"generalPractitioner": []any{orgRef(practiceRef, "Y90001")}})
+	put(t, s, encounter("e1", "IMP", clk.Now()))
+	flush(t, s)
+	state := func() any {
+		return get(obligation(t, s, "2.5-discharge-summary", "Encounter/e1"), "businessStatus", "coding", 0, "code")
+	}
+	toHospital := dischargeSummary("e1", clk.Now())
+	toHospital["recipient"] = []any{orgRef(labTrustRef, "RJ1")}
+	create(t, s, toHospital)
+	otherPatient := dischargeSummary("e1", clk.Now())
+	otherPatient["subject"] = map[string]any{"reference": "Patient/9000000017", "identifier": map[string]any{"system": nhsNumber, "value": "9000000017"}}
+	create(t, s, otherPatient)
+	flush(t, s)
+	if got := state(); got != "open" {
+		t.Fatalf("after letters to another hospital and about another patient the obligation is %v, want open", got)
+	}
+	create(t, s, dischargeSummary("e1", clk.Now()))
+	flush(t, s)
+	if got := state(); got != "fulfilled" {
+		t.Errorf("after the letter to the GP practice the obligation is %v, want fulfilled", got)
+	}
+}

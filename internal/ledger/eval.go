@@ -92,6 +92,14 @@ func triggerVar(trigger fhir.Object) fhirpath.Option {
 	return fhirpath.WithVariable("trigger", fhirpath.ElementValue(trigger, ""))
 }
 
+// patientVar binds %patient to the Patient an obligation is about (empty when unknown).
+func patientVar(patient fhir.Object) fhirpath.Option {
+	if patient == nil {
+		return fhirpath.WithVariable("patient")
+	}
+	return fhirpath.WithVariable("patient", fhirpath.ElementValue(patient, ""))
+}
+
 // openedVar binds %opened to the instant an obligation opened.
 func openedVar(t time.Time) fhirpath.Option {
 	v, err := fhirpath.DateTimeValue(t.UTC().Format(fhir.InstantFormat))

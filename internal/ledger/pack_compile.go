@@ -98,7 +98,7 @@ func (c *compiler) durations(defs map[string]durationFile, overrides map[string]
 }
 
 // reserved are variable names that FHIRPath or the engine defines.
-var reserved = []string{"resource", "rootResource", "context", "ucum", "sct", "loinc", "trigger", "opened", "clauses"}
+var reserved = []string{"resource", "rootResource", "context", "ucum", "sct", "loinc", "trigger", "patient", "opened", "clauses"}
 
 func (c *compiler) variables(vars map[string]string) {
 	for _, name := range sortedKeys(vars) {
@@ -123,7 +123,8 @@ func (c *compiler) variables(vars map[string]string) {
 }
 
 // expr compiles src and evaluates it once on an empty resource of type typ (with %trigger an empty resource of
-// trigger, when not empty), so that undefined variables and type errors show at load. Required expressions must
+// trigger and %patient an empty Patient, when trigger is not empty), so that undefined variables and type errors
+// show at load. Required expressions must
 // not be empty.
 func (c *compiler) expr(at, src, typ, trigger string, required bool) *fhirpath.Expr {
 	if src == "" {
@@ -145,7 +146,8 @@ func (c *compiler) expr(at, src, typ, trigger string, required bool) *fhirpath.E
 	}
 	opts := append(slices.Clone(c.p.vars), fhirpath.WithVariable("opened", mustDateTime("2026-01-01T00:00:00Z")))
 	if trigger != "" {
-		opts = append(opts, fhirpath.WithVariable("trigger", fhirpath.ElementValue(fhir.Object{"resourceType": trigger}, "")))
+		opts = append(opts, fhirpath.WithVariable("trigger", fhirpath.ElementValue(fhir.Object{"resourceType": trigger}, "")),
+			fhirpath.WithVariable("patient", fhirpath.ElementValue(fhir.Object{"resourceType": "Patient"}, "")))
 	}
 	if _, err := x.Evaluate(fhir.Object{"resourceType": typ}, opts...); err != nil {
 		c.fail(at, "%v", err)
@@ -154,10 +156,10 @@ func (c *compiler) expr(at, src, typ, trigger string, required bool) *fhirpath.E
 	return x
 }
 
-// defined reports whether %name is defined for an expression (with %trigger when withTrigger).
+// defined reports whether %name is defined for an expression (with %trigger and %patient when withTrigger).
 func (c *compiler) defined(name string, withTrigger bool) bool {
 	switch {
-	case name == "trigger":
+	case name == "trigger", name == "patient":
 		return withTrigger
 	case slices.Contains(reserved, name), strings.HasPrefix(name, "vs-"), strings.HasPrefix(name, "ext-"):
 		return true

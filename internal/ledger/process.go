@@ -394,7 +394,7 @@ func (b *batch) fulfils(ctx context.Context, fr fulfilRef, obj fhir.Object, trig
 		if t == nil {
 			return false
 		}
-		extra = append(extra, triggerVar(t))
+		extra = append(extra, triggerVar(t), patientVar(b.triggerPatient(ctx, fr.rule, t)))
 	}
 	ok, err := b.l.pack.holds(x, obj, extra...)
 	if err != nil {
@@ -403,8 +403,24 @@ func (b *batch) fulfils(ctx context.Context, fr fulfilRef, obj fhir.Object, trig
 	return ok
 }
 
-// usesTrigger reports whether a condition refers to %trigger (and so needs the trigger resource).
-func usesTrigger(x *fhirpath.Expr) bool { return x != nil && strings.Contains(x.String(), "%trigger") }
+// usesTrigger reports whether a condition refers to %trigger or %patient (and so needs the trigger resource).
+func usesTrigger(x *fhirpath.Expr) bool {
+	return x != nil && (strings.Contains(x.String(), "%trigger") || strings.Contains(x.String(), "%patient"))
+}
+
+// triggerPatient returns the stored Patient that rule r's patient expression names on trigger, nil when it names
+// none by a relative reference or the Patient is not stored.
+func (b *batch) triggerPatient(ctx context.Context, r *Rule, trigger fhir.Object) fhir.Object {
+	ref, err := b.l.pack.reference(r.Patient, trigger)
+	if err != nil || ref == nil {
+		return nil
+	}
+	id, ok := strings.CutPrefix(relative(str(ref["reference"])), "Patient/")
+	if !ok || !fhir.ValidID(id) {
+		return nil
+	}
+	return b.resource(ctx, "Patient/"+id)
+}
 
 // resource returns the current content of ref, from the batch or the store; nil when it cannot be read.
 func (b *batch) resource(ctx context.Context, ref string) fhir.Object {
