@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -254,4 +255,20 @@ func needsEscape(s string) bool {
 		}
 	}
 	return strings.Contains(s, "\u2028")
+}
+
+// NumberText returns the text of a JSON number: that of a json.Number (as Accord decodes them), or the shortest
+// form of a Go number (for objects built in Go rather than decoded).
+func NumberText(v any) (string, bool) {
+	switch n := v.(type) {
+	case json.Number:
+		return string(n), true
+	case float64:
+		return strconv.FormatFloat(n, 'f', -1, 64), true
+	case int:
+		return strconv.Itoa(n), true
+	case int64:
+		return strconv.FormatInt(n, 10), true
+	}
+	return "", false
 }

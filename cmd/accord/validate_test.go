@@ -48,13 +48,13 @@ func TestValidateVerb(t *testing.T) {
 		want    []string
 	}{
 		{name: "the guide's examples pass (with warnings)", args: []string{"validate", "../../profiles/ig/examples"},
-			want: []string{"24 files: 0 errors, 3 warnings", "warning invariant at Task: Constraint accord-8.2-prescribe-now failed"}},
+			want: []string{"24 files: 0 errors, 3 warnings", "warning invariant at Task.code: Constraint accord-8.2-prescribe-now failed"}},
 		{name: "quiet prints errors only", args: []string{"validate", "-q", "../../profiles/ig/examples"},
 			want: []string{"24 files: 0 errors, 3 warnings"}},
 		{name: "a failing rule names its clause and fails", args: []string{"validate", filepath.Join(dir, "bad")}, wantErr: true,
-			want: []string{bad + ": error invariant at Appointment: Constraint accord-2.4-telephone-before-dna failed", "(Consensus clause 2.4)", "1 files: 1 errors"}},
+			want: []string{bad + ": error invariant at Appointment.extension('https://accord-fhir.github.io/ig/StructureDefinition/telephone-contact-attempt'): Constraint accord-2.4-telephone-before-dna failed", "(Consensus clause 2.4)", "1 files: 1 errors"}},
 		{name: "the entries of a Bundle are checked against the profiles", args: []string{"validate", bundle}, wantErr: true,
-			want: []string{"at Bundle.entry[0].resource: Constraint accord-2.4"}},
+			want: []string{"at Bundle.entry[0].resource.extension('https://accord-fhir.github.io/ig/StructureDefinition/telephone-contact-attempt'): Constraint accord-2.4"}},
 		{name: "rule levels from the environment", getenv: func(k string) string {
 			if k == "ACCORD_RULE_LEVELS" {
 				return "2.4=warning"

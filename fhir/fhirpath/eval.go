@@ -1,7 +1,6 @@
 package fhirpath
 
 import (
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -344,7 +343,7 @@ func primitive(raw any, t string) (Value, bool) {
 		}
 		return v, ok
 	case KindInteger:
-		s, ok := numberText(raw)
+		s, ok := fhir.NumberText(raw)
 		if !ok {
 			return v, false
 		}
@@ -356,7 +355,7 @@ func primitive(raw any, t string) (Value, bool) {
 		v.num = i
 		return v, true
 	case KindDecimal:
-		s, ok := numberText(raw)
+		s, ok := fhir.NumberText(raw)
 		v.str = s
 		return v, ok
 	}
@@ -373,7 +372,7 @@ func untyped(raw any) (Value, bool) {
 	case bool:
 		return BooleanValue(r), true
 	}
-	s, ok := numberText(raw)
+	s, ok := fhir.NumberText(raw)
 	if !ok {
 		return Value{}, false
 	}
@@ -383,21 +382,6 @@ func untyped(raw any) (Value, bool) {
 		}
 	}
 	return Value{kind: KindDecimal, str: s}, true
-}
-
-// numberText returns the text of a JSON number (json.Number, or float64 from a decoder without UseNumber).
-func numberText(raw any) (string, bool) {
-	switch n := raw.(type) {
-	case json.Number:
-		return string(n), true
-	case float64:
-		return strconv.FormatFloat(n, 'f', -1, 64), true
-	case int:
-		return strconv.Itoa(n), true
-	case int64:
-		return strconv.FormatInt(n, 10), true
-	}
-	return "", false
 }
 
 // --- types -----------------------------------------------------------------------------------------------------

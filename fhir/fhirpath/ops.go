@@ -5,6 +5,8 @@ import (
 	"unicode"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/accord-fhir/accord/fhir"
 )
 
 // opcode is a binary operator.
@@ -356,8 +358,8 @@ func deepEqual(a, b any, equiv bool) bool {
 		y, ok := b.(bool)
 		return ok && x == y
 	}
-	xs, ok1 := numberText(a)
-	ys, ok2 := numberText(b)
+	xs, ok1 := fhir.NumberText(a)
+	ys, ok2 := fhir.NumberText(b)
 	if ok1 && ok2 {
 		dx, err1 := decimal.NewFromString(xs)
 		dy, err2 := decimal.NewFromString(ys)

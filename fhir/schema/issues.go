@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -76,6 +77,17 @@ func (r reporter) report(e *jsonschema.ValidationError) {
 	case *kind.Const:
 		add(fhir.IssueValue, at, fmt.Sprintf("%q is not %q", fmt.Sprint(k.Got), fmt.Sprint(k.Want)),
 			"%s must have the fixed value %q", at, fmt.Sprint(k.Want))
+	case *kind.Format:
+		var fe *formatError
+		if !errors.As(k.Err, &fe) {
+			add(fhir.IssueInvalid, at, e.Error(), "%s does not conform to the R4 JSON schema", at)
+			return
+		}
+		dt := strings.TrimPrefix(k.Want, formatPrefix)
+		add(fhir.IssueValue, at, fe.diagnostics, "%s is not a valid %s: %s", at, dt, fe.rule)
+	case *misaligned:
+		expr, details := k.describe(at)
+		add(fhir.IssueStructure, expr, "", "%s", details)
 	case *kind.Pattern:
 		dt := r.datatype(e.SchemaURL)
 		add(fhir.IssueValue, at, fmt.Sprintf("value %q does not match the pattern %s", k.Got, k.Want),

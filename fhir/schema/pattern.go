@@ -9,7 +9,8 @@ import (
 // The patterns of the R4 primitive datatypes, as written in fhir.schema.json. Validation spends most of its
 // time matching them, so each has a hand-written matcher that accepts exactly the strings Go's regexp accepts
 // (pattern_test.go checks that against regexp). Patterns of number and boolean datatypes are absent: the library
-// applies patterns to strings only, and those datatypes reject strings by type.
+// applies patterns to strings only, and those datatypes reject strings by type (the integer datatypes' values are
+// checked by their formats, format.go).
 const (
 	patString    = `^[ \r\n\t\S]+$`
 	patURI       = `^\S*$`

@@ -61,8 +61,29 @@ func parseDocument(data []byte) (*document, error) {
 	doc := &document{root: root, defs: defs, nesting: nestingGraph(defs), datatypes: map[string]string{}}
 	defs[resourceList] = map[string]any{"type": "object"}
 	requireObjects(defs)
+	addFormats(defs)
 	doc.inlinePrimitives()
+	checkReferences(defs)
 	return doc, nil
+}
+
+// addFormats gives the primitive datatypes whose values need more than their pattern their format (format.go),
+// before inlinePrimitives copies them.
+func addFormats(defs map[string]any) {
+	for dt, f := range datatypeFormats {
+		if m := asMap(defs[dt]); m != nil {
+			m["format"] = f
+		}
+	}
+}
+
+// checkReferences gives Reference.reference, a string in R4, the format of a literal reference. It runs after
+// inlinePrimitives, which gave the property its own copy of the string schema.
+func checkReferences(defs map[string]any) {
+	props, _ := asMap(defs["Reference"])["properties"].(map[string]any)
+	if ref := asMap(props["reference"]); ref != nil {
+		ref["format"] = formatReference
+	}
 }
 
 // stripDescriptions removes the description keyword from schema s and its subschemas (about a third of the
@@ -95,8 +116,8 @@ func stripDescriptions(s any) {
 
 // requireObjects makes the complex datatypes, backbone elements and resources (the definitions with properties)
 // accept JSON objects only. The R4 schema leaves out "type": "object", so that, for example, a string in place of
-// a HumanName would pass. The arrays of primitive extensions (_given) still accept null items, which R4 JSON uses
-// to keep them aligned with their values; see inline.
+// a HumanName would pass. The arrays of repeating primitives (given) and of their extensions (_given) still
+// accept null items, which R4 JSON uses to keep them aligned; see inlinePrimitives and alignedKeyword.
 func requireObjects(defs map[string]any) {
 	for _, def := range defs {
 		if m := asMap(def); m["properties"] != nil {
@@ -159,6 +180,8 @@ func refTarget(ps any) string {
 // property schema once descriptions are gone) by a copy of the datatype's schema. The result is the same, since
 // draft-06 ignores the siblings of $ref, but the library no longer allocates a scope per primitive value to follow
 // the reference: that saves about a quarter of the validation time. It also records in d.datatypes which datatype each pattern is.
+// The items of a repeating primitive with an extensions array (given, with _given) may be null, and the
+// definition lists it under alignedKeyword, which checks the pairs.
 func (d *document) inlinePrimitives() {
 	prims := map[string]map[string]any{} // datatype → its schema
 	byPattern := map[string][]string{}   // pattern → datatypes, sorted
@@ -178,19 +201,40 @@ func (d *document) inlinePrimitives() {
 	}
 	for name, def := range d.defs {
 		props, _ := asMap(def)["properties"].(map[string]any)
-		for prop, ps := range props {
+		var aligned []any
+		for _, prop := range slices.Sorted(maps.Keys(props)) {
+			ps := props[prop]
 			at := definitionsPrefix + name + "/properties/" + prop
-			if items, ok := asMap(ps)["items"]; ok {
-				if refTarget(items) == "Element" { // _given: [null, {"extension": …}]
-					items = maps.Clone(asMap(d.defs["Element"]))
-					items.(map[string]any)["type"] = []any{"object", "null"}
-				}
-				props[prop].(map[string]any)["items"] = d.inline(items, at+"/items", prims, byPattern)
+			items, ok := asMap(ps)["items"]
+			if !ok {
+				props[prop] = d.inline(ps, at, prims, byPattern)
 				continue
 			}
-			props[prop] = d.inline(ps, at, prims, byPattern)
+			target := refTarget(items)
+			if target == "Element" { // _given: [null, {"extension": …}]
+				items = maps.Clone(asMap(d.defs["Element"]))
+				items.(map[string]any)["type"] = []any{"object", "null"}
+			}
+			items = d.inline(items, at+"/items", prims, byPattern)
+			if _, ext := props["_"+prop]; ext && prims[target] != nil { // given: ["Ann", null]
+				items = nullable(items)
+				aligned = append(aligned, prop)
+			}
+			props[prop].(map[string]any)["items"] = items
+		}
+		if len(aligned) > 0 {
+			asMap(def)[alignedKeyword] = aligned
 		}
 	}
+}
+
+// nullable returns a copy of schema s that also accepts null.
+func nullable(s any) any {
+	m := maps.Clone(asMap(s))
+	if t, ok := m["type"].(string); ok {
+		m["type"] = []any{t, "null"}
+	}
+	return m
 }
 
 // inline returns property schema s found at JSON pointer at: a copy of the primitive datatype it only refers to,
@@ -199,6 +243,9 @@ func (d *document) inline(s any, at string, prims map[string]map[string]any, byP
 	m := asMap(s)
 	if p, ok := m["pattern"].(string); ok { // a choice type such as valueDate, written out in the schema
 		d.datatypes[at] = datatypeOf(at, byPattern[p])
+		if f := datatypeFormats[d.datatypes[at]]; f != "" {
+			m["format"] = f
+		}
 		return s
 	}
 	ref, _ := m["$ref"].(string)

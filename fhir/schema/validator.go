@@ -39,6 +39,14 @@ func New(schemaJSON []byte) (*Validator, error) {
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft6)
 	c.UseRegexpEngine(patternCache())
+	for _, f := range formats() {
+		c.RegisterFormat(f)
+	}
+	vocab, err := alignedVocabulary()
+	if err != nil {
+		return nil, err
+	}
+	c.RegisterVocabulary(vocab)
 	if err := c.AddResource(schemaURL, doc.root); err != nil {
 		return nil, fmt.Errorf("add R4 schema: %w", err)
 	}

@@ -70,10 +70,35 @@ func build(defs *definitions, bestPractice bool) (*builder, error) {
 		return nil, err
 	}
 	b.mergeConstraints()
+	if err := b.checkLocations(); err != nil {
+		return nil, err
+	}
 	for _, td := range b.profiles {
 		b.delta(td)
 	}
 	return b, nil
+}
+
+// checkLocations checks that the location of every constraint that has one starts with a child of the
+// constraint's element, so that a misspelt location fails at load rather than in an issue.
+func (b *builder) checkLocations() error {
+	for _, el := range b.elements {
+		for _, c := range el.constraints {
+			if c.location == "" {
+				continue
+			}
+			name := c.location[:strings.IndexAny(c.location+".", ".([")]
+			cs := el.children
+			if cs == nil && len(el.types) == 1 {
+				cs = childrenOf(el, &el.types[0])
+			}
+			if cs == nil || cs.byName[name] == nil {
+				return fmt.Errorf("element %s constraint %s: location %q does not start with an element of %s",
+					el.path, c.key, c.location, el.path)
+			}
+		}
+	}
+	return nil
 }
 
 // buildProfiles indexes each profile twice: in full, for the elements that name it as the profile of their
@@ -364,7 +389,7 @@ func (b *builder) bind(el *element, bd *binding) error {
 // newConstraint indexes one constraint; its clause is its own consensus-clause extension, or the element's.
 func newConstraint(c constraintDef, clause string) constraint {
 	k := constraint{key: c.Key, human: c.Human, expr: c.Expression, severity: fhir.SeverityError,
-		clause: extensionCode(c.Extension, ClauseExtension)}
+		clause: extensionCode(c.Extension, ClauseExtension), location: extensionString(c.Extension, LocationExtension)}
 	if k.clause == "" {
 		k.clause = clause
 	}

@@ -77,10 +77,12 @@ type slicingDef struct {
 }
 
 // extensionDef is the part of an extension on a definition the validator reads: Accord's consensus-clause
-// (valueCode) and applies-when (valueExpression), and HL7's elementdefinition-bestpractice (valueBoolean).
+// (valueCode), constraint-location (valueString) and applies-when (valueExpression), and HL7's
+// elementdefinition-bestpractice (valueBoolean).
 type extensionDef struct {
 	URL             string `json:"url"`
 	ValueCode       string `json:"valueCode"`
+	ValueString     string `json:"valueString"`
 	ValueBoolean    bool   `json:"valueBoolean"`
 	ValueExpression *struct {
 		Language   string `json:"language"`
@@ -112,6 +114,16 @@ func extensionCode(exts []extensionDef, url string) string {
 	for _, e := range exts {
 		if e.URL == url {
 			return e.ValueCode
+		}
+	}
+	return ""
+}
+
+// extensionString returns the valueString of the extension url in exts, "" when absent.
+func extensionString(exts []extensionDef, url string) string {
+	for _, e := range exts {
+		if e.URL == url {
+			return e.ValueString
 		}
 	}
 	return ""

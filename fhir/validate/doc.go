@@ -15,7 +15,16 @@
 // own definition applied to the items of its slice), restrict the types of choice elements, and bind elements
 // extensibly: a binding that carries a clause is checked, a code outside it being a warning. Every rule may
 // carry a Consensus clause (the consensus-clause extension on an element or a constraint), which the issues it
-// raises carry in fhir.Issue.Clause.
+// raises carry in fhir.Issue.Clause. A constraint may name the element its failures are about
+// (LocationExtension): a profile's rules sit on the resource root so that they run when that element is absent,
+// and their issues still say which element is wrong.
+//
+// ele-1 (a value or children other than id) is checked on primitives too, those given only as "_name": a
+// primitive with an id but neither value nor extensions fails it, and does not count for the minimum
+// cardinality of its element.
+//
+// Options.TypeChecks adds checks made in Go on every item of a datatype, wherever it occurs: the caller's rules
+// that belong to no profile (Accord's NHS number and ODS code formats on Identifier, in internal/validation).
 //
 // The narrative invariants txt-1 and txt-2, whose R4 expression is the same htmlChecks(), are checked in Go and
 // each reported for its own rule (fhirpath.CheckNarrative); txt-2, a narrative without content, is a warning,

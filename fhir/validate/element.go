@@ -112,6 +112,9 @@ type constraint struct {
 	expr     string
 	severity fhir.Severity
 	clause   string // the Consensus clause the constraint enforces, "" for none
+	// location is the FHIRPath, relative to the constraint's element, of the element its failures name
+	// (LocationExtension); "" for the constraint's element itself.
+	location string
 	native   nativeCheck
 	guard    guard // for "A implies B": decides A in Go, so that a false A settles the constraint
 }

@@ -10,7 +10,8 @@ import (
 
 // check evaluates constraints on node, of FHIR type typ (with ext, the id and extensions of a primitive); empty
 // tells ele-1 that the node has neither value nor children. A failed constraint is an invariant issue of the
-// constraint's severity, carrying its clause; one the evaluator cannot evaluate is a processing warning without
+// constraint's severity, carrying its clause, located at the element the constraint's location names
+// (LocationExtension) or else at node; one the evaluator cannot evaluate is a processing warning at node without
 // clause, so that a gap in the FHIRPath engine neither refuses valid resources nor counts as a finding.
 // See https://hl7.org/fhir/R4/conformance-rules.html#constraints.
 func (w *walker) check(cs []constraint, node any, typ string, ext fhir.Object, empty bool) {
@@ -41,7 +42,7 @@ func (w *walker) check(cs []constraint, node any, typ string, ext fhir.Object, e
 			w.report(fhir.IssueProcessing, fhir.SeverityWarning, "", noClause,
 				fmt.Sprintf("Constraint %s could not be evaluated", c.key), err.Error())
 		case !ok:
-			w.report(fhir.IssueInvariant, c.severity, "", c.clause,
+			w.report(fhir.IssueInvariant, c.severity, c.location, c.clause,
 				fmt.Sprintf("Constraint %s failed: %s", c.key, c.human), c.expr)
 		}
 	}

@@ -29,6 +29,13 @@ func (w *walker) report(code fhir.IssueType, sev fhir.Severity, child, clause, d
 // noClause marks an issue that never carries a clause, even inside a slice that has one.
 const noClause = "-"
 
+// typeCheck reports the findings of a TypeCheck on item, errors without clause.
+func (w *walker) typeCheck(check TypeCheck, item fhir.Object) {
+	for _, f := range check(item) {
+		w.report(f.Code, fhir.SeverityError, f.Child, noClause, w.expression(f.Child)+": "+f.Details, f.Diagnostics)
+	}
+}
+
 func (w *walker) missing(el *element) {
 	w.report(fhir.IssueRequired, fhir.SeverityError, el.name, el.clause,
 		fmt.Sprintf("%s: minimum required = %d, but only found 0", el.path, el.min), "")

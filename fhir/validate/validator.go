@@ -21,7 +21,29 @@ const (
 	// AppliesWhenExtension (valueExpression, FHIRPath) on a profile says to which resources of its type the
 	// profile applies by what they are, whether or not they name it in meta.profile.
 	AppliesWhenExtension = fhir.CanonicalBase + "/StructureDefinition/applies-when"
+	// LocationExtension (valueString, FHIRPath) on a constraint names the element its failures are about,
+	// relative to the constraint's element: "subject.identifier" on Communication, or
+	// "extension('https://…/point-of-contact')". A constraint sits on the element that holds all it reads, often
+	// the resource root, so that it runs when the element it is about is absent; its issues name the element
+	// the extension gives, or without one the constraint's element. The first name of the path must be a child
+	// of the constraint's element: New fails otherwise.
+	LocationExtension = fhir.CanonicalBase + "/StructureDefinition/constraint-location"
 )
+
+// TypeCheck checks, in Go, one item of a datatype (as decoded JSON) wherever it occurs, and returns what is
+// wrong with it: rules that belong to no profile, such as the form of the values of a national identifier
+// system. It must be safe for concurrent use.
+type TypeCheck func(item fhir.Object) []TypeIssue
+
+// TypeIssue is one finding of a TypeCheck, an error. Child is the element of the item it is about ("value"), or
+// "" for the item itself. The issue's details are the item's or child's FHIRPath, a colon and Details, which must
+// not quote the resource (Diagnostics may).
+type TypeIssue struct {
+	Child       string
+	Code        fhir.IssueType
+	Details     string
+	Diagnostics string
+}
 
 // InvariantEvaluator evaluates FHIRPath constraints (invariants) for the validator. EvaluateInvariant returns
 // whether the constraint holds at its context node, and an error when the expression cannot be evaluated (the
@@ -66,6 +88,9 @@ type Options struct {
 	// con-3), as warnings. When false they are not checked.
 	// See https://hl7.org/fhir/R4/extension-elementdefinition-bestpractice.html.
 	BestPractice bool
+	// TypeChecks are run by Validate on every item of the datatype they are keyed by ("Identifier"), in nested
+	// resources too. Nil for none.
+	TypeChecks map[string]TypeCheck
 }
 
 // DefaultOptions returns the options for the definitions in profiles.FS: the R4 base definitions, terminology
@@ -82,6 +107,7 @@ type Validator struct {
 	profiles   map[string]*typeDef
 	byType     map[string][]*typeDef // profiles with an applies-when expression, by resource type
 	invariants InvariantEvaluator
+	typeChecks map[string]TypeCheck
 	unchecked  map[string]string
 	// notEnforced are the specification's profiles that use what the validator does not support, with why.
 	notEnforced map[string]string
@@ -110,7 +136,7 @@ func New(defs fs.FS, opts Options) (*Validator, error) {
 		return nil, fmt.Errorf("validate: %w", err)
 	}
 	v := &Validator{core: b.core, profiles: b.profiles, byType: map[string][]*typeDef{}, invariants: opts.Invariants,
-		unchecked: b.unchecked, notEnforced: b.notEnforced, terms: newTerminologyOf(b.terms)}
+		typeChecks: opts.TypeChecks, unchecked: b.unchecked, notEnforced: b.notEnforced, terms: newTerminologyOf(b.terms)}
 	for _, url := range sortedKeys(b.profiles) {
 		if td := b.profiles[url]; td.appliesWhen != "" && td.kind == "resource" {
 			v.byType[td.name] = append(v.byType[td.name], td)
@@ -162,6 +188,8 @@ func (v *Validator) run(obj fhir.Object, td *typeDef, delta bool) []fhir.Issue {
 	w := walker{core: v.core, profiles: v.profiles, invariants: v.invariants, delta: delta, path: buf[:0]}
 	if delta {
 		w.clause = td.root.clause // a profile's clause applies to its rules that have none
+	} else {
+		w.typeChecks = v.typeChecks
 	}
 	w.path = append(w.path, segment{name: td.name, index: -1})
 	w.resource(obj, td, false)

@@ -1,6 +1,8 @@
 package validate
 
 import (
+	"slices"
+
 	"github.com/accord-fhir/accord/fhir"
 )
 
@@ -14,6 +16,8 @@ type walker struct {
 	clause     string      // the clause of the slice being walked, for the issues of elements without their own
 	res        fhir.Object // %resource
 	root       fhir.Object // %rootResource
+	// typeChecks are Options.TypeChecks; nil when checking a profile.
+	typeChecks map[string]TypeCheck
 	path       []segment
 	issues     []fhir.Issue
 }
@@ -100,13 +104,26 @@ func (w *walker) notAllowed(cs *childSet, key string) {
 	}
 }
 
-// present reports whether obj has a value or an extension for el.
+// present reports whether obj has a value or an extension for el: a primitive that has only an id in "_name"
+// is not there (it fails ele-1, reported where it stands).
 func present(obj map[string]any, el *element) bool {
 	for i := range el.types {
 		t := &el.types[i]
-		if obj[t.key] != nil || (t.kind == kindPrimitive && obj[t.ext] != nil) {
+		if obj[t.key] != nil || (t.kind == kindPrimitive && hasExtensions(obj[t.ext])) {
 			return true
 		}
+	}
+	return false
+}
+
+// hasExtensions reports whether v, the "_name" of a primitive (an object, or for a repeating primitive an array
+// of objects and nulls), holds more than ids.
+func hasExtensions(v any) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		return !emptyObject(x)
+	case []any:
+		return slices.ContainsFunc(x, hasExtensions)
 	}
 	return false
 }
@@ -226,8 +243,17 @@ func (w *walker) sliceItem(sl *slice, item any) {
 // item walks one value of an element.
 func (w *walker) item(parent map[string]any, el *element, t *elemType, v any, ext bool, index int) {
 	if ext { // "_name": the id and extensions of a primitive
-		if o, ok := v.(map[string]any); ok && !w.delta && t.def != nil && t.def.root.children != nil {
+		o, ok := v.(map[string]any)
+		if !ok {
+			return
+		}
+		if !w.delta && t.def != nil && t.def.root.children != nil {
 			w.object(o, t.def.root.children)
+		}
+		if w.invariants != nil && t.kind == kindPrimitive && !hasValue(parent, t, index) {
+			// a primitive without value: its constraints (ele-1 first) see only its id and extensions; one with
+			// a value is checked with it
+			w.check(t.constraints, nil, t.code, o, emptyObject(o))
 		}
 		return
 	}
@@ -240,6 +266,9 @@ func (w *walker) item(parent map[string]any, el *element, t *elemType, v any, ex
 		w.rules(el, t, v)
 		if w.invariants != nil {
 			w.check(t.constraints, o, typeNameOf(el, t), nil, emptyObject(o))
+		}
+		if check := w.typeChecks[t.code]; check != nil {
+			w.typeCheck(check, o)
 		}
 		cs := el.children
 		if !w.delta {
@@ -262,9 +291,19 @@ func (w *walker) item(parent map[string]any, el *element, t *elemType, v any, ex
 		w.rules(el, t, v)
 		if w.invariants != nil && t.kind == kindPrimitive {
 			ext := extensionOf(parent, t, index)
-			w.check(t.constraints, v, t.code, ext, v == nil && ext == nil)
+			w.check(t.constraints, v, t.code, ext, v == nil && (ext == nil || emptyObject(ext)))
 		}
 	}
+}
+
+// hasValue reports whether the primitive of type t in parent, at index of its array (-1 when not repeating),
+// has a value item: a null in the array of a repeating primitive is checked with the value array.
+func hasValue(parent map[string]any, t *elemType, index int) bool {
+	if index < 0 {
+		return parent[t.key] != nil
+	}
+	list, _ := parent[t.key].([]any)
+	return index < len(list)
 }
 
 // rules checks the binding, fixed value and pattern of el on one value. A null (the place of a primitive that

@@ -3,9 +3,9 @@ package validation
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/accord-fhir/accord/fhir"
 	"io/fs"
 
+	"github.com/accord-fhir/accord/fhir"
 	"github.com/accord-fhir/accord/fhir/fhirpath"
 	"github.com/accord-fhir/accord/fhir/schema"
 	"github.com/accord-fhir/accord/fhir/validate"
@@ -38,9 +38,10 @@ func Default(defs fs.FS) (*Pipeline, error) {
 }
 
 // Load builds the validation pipeline of defs: the R4 JSON schema as the structural step, then the base R4
-// StructureDefinitions (cardinality, required bindings, fixed and pattern values, FHIRPath invariants), then
-// the Accord profiles that apply to the resource, with the rule levels of opts. It returns an error when a
-// definition cannot be loaded, or when opts names a clause that the guide does not define.
+// StructureDefinitions (cardinality, required bindings, fixed and pattern values, FHIRPath invariants) with the
+// NHS number and ODS code formats on every Identifier (identifier.go), then the Accord profiles that apply to
+// the resource, with the rule levels of opts. It returns an error when a definition cannot be loaded, or when
+// opts names a clause that the guide does not define.
 func Load(defs fs.FS, opts Options) (*Pipeline, error) {
 	raw, err := fs.ReadFile(defs, SchemaFile)
 	if err != nil {
@@ -57,6 +58,7 @@ func Load(defs fs.FS, opts Options) (*Pipeline, error) {
 	vopts.Files = append(vopts.Files, GuideFiles...)
 	vopts.Invariants = validate.NewFHIRPath(fhirpath.NewEngine())
 	vopts.BestPractice = opts.BestPractice
+	vopts.TypeChecks = typeChecks()
 	v, err := validate.New(defs, vopts)
 	if err != nil {
 		return nil, fmt.Errorf("load the R4 base definitions and the implementation guide: %w", err)

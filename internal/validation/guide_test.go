@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/accord-fhir/accord/fhir"
+	"github.com/accord-fhir/accord/fhir/fhirpath"
+	"github.com/accord-fhir/accord/fhir/validate"
 	"github.com/accord-fhir/accord/internal/validation"
 )
 
@@ -34,7 +36,7 @@ func TestGuide_EveryRuleCarriesItsClause(t *testing.T) {
 			Differential struct{ Element []map[string]any }
 		}
 		readJSON(t, f, &sd)
-		if sd.ID == "consensus-clause" || sd.ID == "applies-when" {
+		if sd.ID == "consensus-clause" || sd.ID == "applies-when" || sd.ID == "constraint-location" {
 			continue // the guide's own machinery
 		}
 		root := "" // a clause on the root element applies to the rules without one
@@ -73,6 +75,52 @@ func TestGuide_EveryRuleCarriesItsClause(t *testing.T) {
 	}
 	if checked < 100 {
 		t.Errorf("only %d rules checked", checked)
+	}
+}
+
+// TestGuide_EveryConstraintNamesItsElement checks that every constraint of the guide's profiles says, with the
+// constraint-location extension, which element its issues are about: a FHIRPath path that compiles (New checks
+// that it starts with a child of the constraint's element).
+func TestGuide_EveryConstraintNamesItsElement(t *testing.T) {
+	engine := fhirpath.NewEngine()
+	files, _ := filepath.Glob(filepath.Join(profilesDir, "ig", "StructureDefinition-*.json"))
+	checked := 0
+	for _, f := range files {
+		var sd struct {
+			ID           string
+			Differential struct {
+				Element []struct {
+					ID         string
+					Constraint []struct {
+						Key       string
+						Extension []struct{ URL, ValueString string }
+					}
+				}
+			}
+		}
+		readJSON(t, f, &sd)
+		for _, el := range sd.Differential.Element {
+			for _, c := range el.Constraint {
+				var locations []string
+				for _, e := range c.Extension {
+					if e.URL == validate.LocationExtension {
+						locations = append(locations, e.ValueString)
+					}
+				}
+				if len(locations) != 1 {
+					t.Errorf("%s %s constraint %s: %d locations, want 1", sd.ID, el.ID, c.Key, len(locations))
+					continue
+				}
+				if _, err := engine.Compile(locations[0]); err != nil || strings.HasPrefix(locations[0], el.ID) {
+					t.Errorf("%s constraint %s: location %q is not a FHIRPath path relative to %s (%v)",
+						sd.ID, c.Key, locations[0], el.ID, err)
+				}
+				checked++
+			}
+		}
+	}
+	if checked < 28 {
+		t.Errorf("only %d constraints checked", checked)
 	}
 }
 
