@@ -17,7 +17,10 @@ import (
 //   - integer, positiveInt and unsignedInt are JSON numbers, and the library applies patterns to strings only:
 //     the schema's patterns never run on them, so 2.5, 1e2 and 2147483648 would pass;
 //   - the patterns of date, dateTime and instant accept days 01 to 31 in every month (2025-02-30);
-//   - Reference.reference is a string, which may be blank; a literal reference may not.
+//   - Reference.reference is a string, which may be blank; a literal reference may not;
+//   - the patterns of the text datatypes (string, markdown, code, id, uri …) let control characters through, as
+//     regular expressions' \S matches them, though R4 allows none below U+0020 but tab, line feed and carriage
+//     return.
 //
 // Each format is named formatPrefix + the datatype (or "reference") that issues name.
 // See https://hl7.org/fhir/R4/datatypes.html#primitive and https://hl7.org/fhir/R4/json.html#primitive.
@@ -32,15 +35,25 @@ const (
 	formatReference   = formatPrefix + "reference"
 )
 
+// textDatatypes are the primitive datatypes whose values are text that R4 restricts to characters from U+0020
+// (and tab, line feed, carriage return); each has the format formatPrefix + its name.
+var textDatatypes = []string{"string", "markdown", "code", "id", "uri", "url", "canonical", "oid", "uuid"}
+
 // datatypeFormats maps the primitive datatypes with a format to it.
-var datatypeFormats = map[string]string{
-	"integer": formatInteger, "positiveInt": formatPositiveInt, "unsignedInt": formatUnsignedInt,
-	"date": formatDate, "dateTime": formatDateTime, "instant": formatInstant,
-}
+var datatypeFormats = func() map[string]string {
+	m := map[string]string{
+		"integer": formatInteger, "positiveInt": formatPositiveInt, "unsignedInt": formatUnsignedInt,
+		"date": formatDate, "dateTime": formatDateTime, "instant": formatInstant,
+	}
+	for _, dt := range textDatatypes {
+		m[dt] = formatPrefix + dt
+	}
+	return m
+}()
 
 // formats returns the formats to register with the compiler.
 func formats() []*jsonschema.Format {
-	return []*jsonschema.Format{
+	fs := []*jsonschema.Format{
 		{Name: formatInteger, Validate: checkInteger(math.MinInt32, "-2147483648")},
 		{Name: formatPositiveInt, Validate: checkInteger(1, "1")},
 		{Name: formatUnsignedInt, Validate: checkInteger(0, "0")},
@@ -49,6 +62,27 @@ func formats() []*jsonschema.Format {
 		{Name: formatInstant, Validate: checkCalendar(fullDateTime)},
 		{Name: formatReference, Validate: checkReference},
 	}
+	for _, dt := range textDatatypes {
+		fs = append(fs, &jsonschema.Format{Name: formatPrefix + dt, Validate: checkText})
+	}
+	return fs
+}
+
+// checkText checks that a text value holds no control character other than tab, line feed and carriage return
+// (R4 datatypes: "Strings SHALL NOT contain Unicode character points below 32, except for u0009 (horizontal tab),
+// u0010 (carriage return) and u0013 (line feed)"). Values of other JSON types are left to the type keyword.
+func checkText(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return nil
+	}
+	for i, r := range s {
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' {
+			return &formatError{"it must not contain control characters other than tab, line feed and carriage return",
+				fmt.Sprintf("character U+%04X at byte %d", r, i)}
+		}
+	}
+	return nil
 }
 
 // formatError is what a format check finds: rule says what the value must be, without quoting it (it goes into

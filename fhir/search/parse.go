@@ -36,6 +36,9 @@ func (r *Registry) Parse(typ string, params url.Values, opts ParseOptions) (*Que
 	p := parser{r: r, opts: opts}
 	for _, name := range names {
 		values := params[name]
+		if strings.ContainsRune(name, 0) || slices.ContainsFunc(values, func(v string) bool { return strings.ContainsRune(v, 0) }) {
+			return nil, invalid(truncate(strings.ReplaceAll(name, "\x00", ""), 60), "a search parameter or value holds a NUL character")
+		}
 		if base, _, _ := strings.Cut(name, ":"); slices.Contains(resultParams, base) {
 			if err := p.result(q, name, values); err != nil {
 				return nil, err

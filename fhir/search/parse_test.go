@@ -189,6 +189,10 @@ func TestParse_Errors(t *testing.T) {
 		code             fhir.IssueType
 	}{
 		{"Patient", "birthdate=1980-13-01", "birthdate", fhir.IssueInvalid},
+		{"Patient", "family=%00", "family", fhir.IssueInvalid},
+		{"Patient", "name:contains=a%00", "name:contains", fhir.IssueInvalid},
+		{"Task", "subject:Patient.family=%00", "subject:Patient.family", fhir.IssueInvalid},
+		{"Patient", "_sort=family%00", "_sort", fhir.IssueInvalid},
 		{"Patient", "birthdate=yesterday", "birthdate", fhir.IssueInvalid},
 		{"Patient", "birthdate=xx1980", "birthdate", fhir.IssueInvalid},
 		{"RiskAssessment", "probability=ten", "probability", fhir.IssueInvalid},
