@@ -214,7 +214,10 @@ func TestSweeper_RunsOnItsInterval(t *testing.T) {
 	clk.Add(25 * time.Hour)
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if task := obligation(t, s, "2.5-discharge-summary", "Encounter/e1"); task["status"] == "failed" {
+		// The sweeper marks the Task, then appends the breach to the ledger: wait for both.
+		task := obligation(t, s, "2.5-discharge-summary", "Encounter/e1")
+		if n := len(ledgerEntries(t, s, "state=breached")); task["status"] == "failed" && n > 0 {
+			time.Sleep(100 * time.Millisecond) // several more sweeps
 			if n := len(ledgerEntries(t, s, "state=breached")); n != 1 {
 				t.Errorf("%d breach entries, want 1", n)
 			}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/accord-fhir/accord/api/apitest"
 	"github.com/accord-fhir/accord/internal/ledger"
+	"github.com/accord-fhir/accord/internal/validation"
 )
 
 // obligationCase is one obligation of the rule pack (consensus.md, rows of kind obligation): how to open it with a
@@ -397,5 +398,32 @@ func TestObligations_FulfilledOnlyByTheRightLetter(t *testing.T) {
 	flush(t, s)
 	if got := state(); got != "fulfilled" {
 		t.Errorf("after the letter to the GP practice the obligation is %v, want fulfilled", got)
+	}
+}
+
+// TestObligations_NeedAnAccountableOrganisation: a finished Encounter that names no serviceProvider, the
+// organisation clause 2.5 holds to account, is refused naming Encounter.serviceProvider; with the clause at
+// warning level it is stored, and the ledger opens no obligation that would be nobody's pending action.
+func TestObligations_NeedAnAccountableOrganisation(t *testing.T) {
+	noProvider := func(e map[string]any) { delete(e, "serviceProvider") }
+	clk := newTestClock()
+	s := startLedgerStack(t, clk)
+	r := s.Do(t, http.MethodPut, "/Encounter/e1", encounter("e1", "IMP", clk.Now(), noProvider))
+	oo := wantOutcome(t, r, http.StatusUnprocessableEntity, "accord-2.5-service-provider")
+	if got := get(oo, "issue", 0, "expression", 0); got != "Encounter.serviceProvider" {
+		t.Errorf("the refusal is at %v, want Encounter.serviceProvider", got)
+	}
+
+	lenient := startLedgerStack(t, clk, func(o *apitest.Options) { o.RuleLevels = validation.Levels{"2.5": validation.LevelWarning} })
+	put(t, lenient, encounter("e1", "IMP", clk.Now(), noProvider))
+	flush(t, lenient)
+	if task := obligation(t, lenient, "2.5-discharge-summary", "Encounter/e1"); task != nil {
+		t.Errorf("an obligation without an owner was opened: %v", task)
+	}
+	// Named later, the provider is held to account.
+	put(t, lenient, encounter("e1", "IMP", clk.Now()))
+	flush(t, lenient)
+	if task := obligation(t, lenient, "2.5-discharge-summary", "Encounter/e1"); task == nil || get(task, "owner", "reference") != trustRef {
+		t.Errorf("once the Encounter names its provider, the obligation is %v, want one owned by %s", task, trustRef)
 	}
 }

@@ -269,6 +269,11 @@ func (b *batch) triggerDecision(ctx context.Context, r *Rule, ev *event) (decisi
 			return nil // an older version of the trigger than the obligation reflects
 		}
 		switch {
+		case applies && t.owner == nil && (cur == nil || cur.State == StateCancelled):
+			// Nobody to hold to account (the profiles refuse such a trigger unless the clause is a warning, which
+			// the ledger then records as a finding): no obligation that is nobody's pending action.
+			b.l.opts.Logger.Warn("ledger: no accountable organisation: no obligation opened", "rule", r.ID, "resource", ev.ref())
+			return nil
 		case applies && (cur == nil || cur.State == StateCancelled):
 			return b.open(r, id, ev, t)
 		case applies && cur.State == StateOpen:
@@ -317,6 +322,9 @@ func (b *batch) open(r *Rule, id string, ev *event, t terms) *Obligation {
 // update changes an open obligation's terms when its trigger changed them; no change otherwise.
 func (b *batch) update(cur *Obligation, ev *event, t terms) *Obligation {
 	from, due := t.window(cur.Opened)
+	if t.owner == nil { // the trigger no longer names one: the obligation stays with the organisation it was opened for
+		t.owner = cur.Owner
+	}
 	if cur.Due.Equal(due) && RefKey(cur.Owner) == RefKey(t.owner) && RefKey(cur.Patient) == RefKey(t.patient) &&
 		RefKey(cur.OwedTo) == RefKey(t.owedTo) {
 		return nil
