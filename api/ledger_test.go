@@ -427,3 +427,61 @@ func TestObligations_NeedAnAccountableOrganisation(t *testing.T) {
 		t.Errorf("once the Encounter names its provider, the obligation is %v, want one owned by %s", task, trustRef)
 	}
 }
+
+// TestObligations_ReopenedWhenTheFulfilmentIsWithdrawn: a letter marked entered in error, or deleted, and an
+// appointment cancelled, no longer fulfil their obligation: it is open again (a "reopened" ledger entry), and
+// breached when past due; a letter saved again unchanged still fulfils it.
+func TestObligations_ReopenedWhenTheFulfilmentIsWithdrawn(t *testing.T) {
+	clk := newTestClock()
+	s := startLedgerStack(t, clk)
+	directory(t, s)
+	now := clk.Now()
+	for _, e := range []string{"e1", "e2", "e3"} {
+		put(t, s, encounter(e, "IMP", now))
+	}
+	put(t, s, referral("ref-1", "active"))
+	letters := map[string]string{}
+	for _, e := range []string{"e1", "e2", "e3"} {
+		letters[e] = create(t, s, dischargeSummary(e, now))
+	}
+	appt := create(t, s, appointment("ref-1", now.Add(7*24*time.Hour)))
+	flush(t, s)
+	state := func(rule, trigger string) any {
+		return get(obligation(t, s, rule, trigger), "businessStatus", "coding", 0, "code")
+	}
+	for _, e := range []string{"e1", "e2", "e3"} {
+		if got := state("2.5-discharge-summary", "Encounter/"+e); got != "fulfilled" {
+			t.Fatalf("%s: %v before the withdrawals, want fulfilled", e, got)
+		}
+	}
+
+	withdrawn := read(t, s, "Communication", letters["e1"])
+	withdrawn["status"] = "entered-in-error"
+	put(t, s, withdrawn)
+	wantStatus(t, s.Do(t, http.MethodDelete, "/Communication/"+letters["e2"], nil), http.StatusNoContent, "delete the letter of e2")
+	put(t, s, read(t, s, "Communication", letters["e3"])) // unchanged: still the fulfilment
+	cancelled := read(t, s, "Appointment", appt)
+	cancelled["status"] = "cancelled"
+	put(t, s, cancelled)
+	flush(t, s)
+
+	for _, c := range []struct{ rule, trigger, want string }{
+		{"2.5-discharge-summary", "Encounter/e1", "open"},
+		{"2.5-discharge-summary", "Encounter/e2", "open"},
+		{"2.5-discharge-summary", "Encounter/e3", "fulfilled"},
+		{"6.2-appointment-or-waiting-time", "ServiceRequest/ref-1", "open"},
+	} {
+		if got := state(c.rule, c.trigger); got != c.want {
+			t.Errorf("%s on %s: %v after the withdrawals, want %s", c.rule, c.trigger, got, c.want)
+		}
+	}
+	entries := ledgerEntries(t, s, "")
+	if got := changesOf(entries, ledger.ObligationID("2.5-discharge-summary", "Encounter/e1")); !slices.Equal(got, []string{"opened", "fulfilled", "reopened"}) {
+		t.Errorf("the ledger of e1's obligation: %v, want opened, fulfilled, reopened", got)
+	}
+	clk.Add(25 * time.Hour)
+	sweep(t, s)
+	if got := state("2.5-discharge-summary", "Encounter/e1"); got != "breached" {
+		t.Errorf("past due, the reopened obligation is %v, want breached", got)
+	}
+}

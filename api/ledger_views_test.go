@@ -67,6 +67,9 @@ func TestFindings_RecordedOnce(t *testing.T) {
 	create(t, s, interfaceIssue("unnecessary-referral-back", "Task/"+onwardID))
 	create(t, s, interfaceIssue("missing-booking", "ServiceRequest/some-referral", trustRef))
 	create(t, s, interfaceIssue("other", trustRef))
+	draft := interfaceIssue("other", trustRef) // not yet reported: not counted
+	draft["status"] = "preparation"
+	create(t, s, draft)
 	flush(t, s)
 
 	type finding struct{ clause, org, change string }

@@ -17,10 +17,13 @@ const (
 	ChangeBreached  = "breached"
 	ChangeCancelled = "cancelled"
 	ChangeReported  = "reported"
+	// ChangeReopened is an obligation open again because what fulfilled it was withdrawn (entered in error,
+	// cancelled, deleted) or no longer fulfils it.
+	ChangeReopened = "reopened"
 )
 
 // Changes lists every change, for checking filters.
-var Changes = []string{ChangeOpened, ChangeUpdated, ChangeFulfilled, ChangeBreached, ChangeCancelled, ChangeReported}
+var Changes = []string{ChangeOpened, ChangeUpdated, ChangeFulfilled, ChangeBreached, ChangeCancelled, ChangeReported, ChangeReopened}
 
 // States of an obligation.
 const (

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/accord-fhir/accord/fhir"
@@ -13,6 +14,9 @@ import (
 const (
 	FieldState = "obligation_state"
 	FieldDue   = "obligation_due"
+	// FieldFulfilledBy is the resource ("Type/id") that fulfilled a fulfilled obligation: a change to it that
+	// withdraws it reopens the obligation.
+	FieldFulfilledBy = "obligation_fulfilled_by"
 )
 
 // Index fields of every Task still to be done — an open obligation, or a client's Task in an active status — by
@@ -50,6 +54,11 @@ func (Indexer) Index(typ string, obj fhir.Object) (map[string]any, error) {
 	if due := parseTime(dig(obj, "restriction", "period", "end")); !due.IsZero() {
 		fields[FieldDue] = due
 	}
+	if fields[FieldState] == StateFulfilled {
+		if ref := fulfilledBy(obj); ref != "" {
+			fields[FieldFulfilledBy] = ref
+		}
+	}
 	if fields[FieldState] == StateOpen || fields[FieldState] == StateBreached { // breached: still to be done, late
 		pendingFields(obj, fields)
 	}
@@ -79,4 +88,19 @@ func pendingFields(obj fhir.Object, fields map[string]any) map[string]any {
 		fields[FieldPendingDue] = due
 	}
 	return fields
+}
+
+// fulfilledBy returns "Type/id" of the resource whose version the ledger-event extension of an obligation Task
+// names (the event of its last change), "" when there is none.
+func fulfilledBy(obj fhir.Object) string {
+	for _, e := range list(obj["extension"]) {
+		if m, _ := e.(map[string]any); m["url"] == ExtEvent {
+			typ, rest, _ := strings.Cut(relative(str(dig(m, "valueReference", "reference"))), "/")
+			id, _, _ := strings.Cut(rest, "/")
+			if fhir.IsResourceType(typ) && fhir.ValidID(id) {
+				return typ + "/" + id
+			}
+		}
+	}
+	return ""
 }

@@ -52,6 +52,11 @@ func (l *Ledger) process(ctx context.Context, events []*event) error {
 		for _, fr := range l.pack.byFulfil[ev.typ] {
 			ds = append(ds, b.fulfilDecisions(ctx, fr, ev)...)
 		}
+		wd, err := b.withdrawalDecisions(ctx, ev)
+		if err != nil {
+			return err
+		}
+		ds = append(ds, wd...)
 	}
 	if err := b.apply(ctx, ds); err != nil {
 		return err
@@ -388,6 +393,53 @@ func (b *batch) fulfilDecisions(ctx context.Context, fr fulfilRef, ev *event) []
 		})
 	}
 	return ds
+}
+
+// withdrawalDecisions reopens the obligations ev's resource fulfilled when this version no longer fulfils them:
+// deleted, entered in error or cancelled (its rule's condition no longer holds), or no longer about the trigger.
+func (b *batch) withdrawalDecisions(ctx context.Context, ev *event) ([]decision, error) {
+	if len(b.l.pack.byFulfil[ev.typ]) == 0 {
+		return nil, nil
+	}
+	page, err := b.l.st.Find(ctx, "Task", store.Query{Conds: []store.Cond{{Field: FieldFulfilledBy, Op: store.OpEq, Values: []any{ev.ref()}}}})
+	if err != nil {
+		return nil, fmt.Errorf("find the obligations %s fulfilled: %w", ev.ref(), err)
+	}
+	var ds []decision
+	for _, r := range page.Resources {
+		id := r.ID
+		ds = append(ds, decision{id: id, decide: func(cur *Obligation) *Obligation {
+			if cur == nil || cur.State != StateFulfilled || !strings.HasPrefix(cur.Event, ev.ref()+"/") || b.stillFulfils(ctx, cur, ev) {
+				return nil
+			}
+			return change(cur, ev, StateOpen, ChangeReopened)
+		}})
+	}
+	return ds, nil
+}
+
+// stillFulfils reports whether ev's resource, which fulfilled cur, still does: it exists, refers to cur's trigger
+// and meets the condition of one of the fulfilments of cur's rule for its type.
+func (b *batch) stillFulfils(ctx context.Context, cur *Obligation, ev *event) bool {
+	if ev.obj == nil {
+		return false
+	}
+	for i := range cur.Rule.FulfilledBy {
+		fr := fulfilRef{rule: cur.Rule, f: &cur.Rule.FulfilledBy[i]}
+		if fr.f.Type != ev.typ {
+			continue
+		}
+		refs, err := b.l.pack.references(fr.f.Trigger, ev.obj)
+		if err != nil {
+			continue
+		}
+		for _, ref := range refs {
+			if relative(RefKey(ref)) == cur.Trigger && b.fulfils(ctx, fr, ev.obj, cur.Trigger) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // fulfils reports whether obj meets fr's condition for the trigger resource.

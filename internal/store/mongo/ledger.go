@@ -89,9 +89,11 @@ func (l *Ledger) ensureLedgerIndexes(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	// The sweeper's query on the obligation Tasks (sparse: other Tasks lack the fields).
+	// The sweeper's query on the obligation Tasks, and the ledger's for those a resource fulfilled (sparse: other
+	// Tasks lack the fields).
 	return l.s.ensureIndexes(ctx, l.s.current("Task"), []mongo.IndexModel{
 		{Keys: bson.D{{Key: ledger.FieldState, Value: 1}, {Key: ledger.FieldDue, Value: 1}}, Options: name("by_obligation_due").SetSparse(true)},
+		{Keys: bson.D{{Key: ledger.FieldFulfilledBy, Value: 1}}, Options: name("by_obligation_fulfilled_by").SetSparse(true)},
 	})
 }
 
