@@ -62,6 +62,7 @@ func classify(err error) (int, []fhir.Issue) {
 	var fe *fhir.Error
 	var tooBig *http.MaxBytesError
 	var held *store.ClaimedError
+	var tooLarge *store.TooLargeError
 	var se *statusError
 	var un *unauthenticated
 	var th *throttledError
@@ -94,6 +95,8 @@ func classify(err error) (int, []fhir.Issue) {
 		return status, append([]fhir.Issue(nil), fe.Issues...)
 	case errors.As(err, &tooBig):
 		return one(http.StatusRequestEntityTooLarge, fhir.IssueTooLong, "the request body is larger than the limit")
+	case errors.As(err, &tooLarge):
+		return one(http.StatusRequestEntityTooLarge, fhir.IssueTooLong, tooLarge.Error())
 	case errors.Is(err, store.ErrNotFound):
 		return one(http.StatusNotFound, fhir.IssueNotFound, "no such resource")
 	case errors.Is(err, store.ErrGone):

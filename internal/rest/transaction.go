@@ -133,7 +133,7 @@ func (s *Service) transaction(ctx context.Context, entries []*entry) ([]EntryRes
 	}
 	done, err := s.store.Commit(ctx, writes)
 	if err != nil {
-		return nil, err
+		return nil, entryOfWrite(err, writes, owners)
 	}
 	touchWritten(ctx, done)
 	results := make([]EntryResult, len(entries))
@@ -211,6 +211,20 @@ func (s *Service) checkIfMatch(ctx context.Context, e *entry) error {
 		return &EntryError{Index: e.index, Err: fmt.Errorf("%s/%s is not at version %q: %w", e.typ, e.id, e.ifMatch, store.ErrPreconditionFailed)}
 	}
 	return nil
+}
+
+// entryOfWrite names the entry of a commit error that is about one write (a resource too large to store).
+func entryOfWrite(err error, writes []store.Write, owners []*entry) error {
+	var tl *store.TooLargeError
+	if !errors.As(err, &tl) {
+		return err
+	}
+	for i, w := range writes {
+		if w.Type+"/"+w.ID == tl.Ref {
+			return asEntryError(owners[i].index, err)
+		}
+	}
+	return err
 }
 
 func asEntryError(index int, err error) error {

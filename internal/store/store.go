@@ -30,6 +30,19 @@ type ClaimedError struct {
 
 func (e *ClaimedError) Error() string { return fmt.Sprintf("claim %q is held by %s", e.Key, e.Ref) }
 
+// TooLargeError reports a write refused, before anything of its commit was written, because what the store would
+// keep of the resource exceeds one of its limits: Size of Unit (e.g. "search index values") against Limit. It names
+// no content, so it may be logged and shown.
+type TooLargeError struct {
+	Ref         string // "Type/id" of the resource
+	Unit        string
+	Size, Limit int
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("%s is too large to store: %d %s, more than the limit of %d", e.Ref, e.Size, e.Unit, e.Limit)
+}
+
 // Write is one change of one resource within a commit.
 type Write struct {
 	Type string
@@ -94,7 +107,8 @@ type Store interface {
 	Read(ctx context.Context, typ, id string) (fhir.Resource, error)
 	// VRead returns one version; ErrNotFound when it does not exist. A deletion comes back with Deleted set.
 	VRead(ctx context.Context, typ, id, versionID string) (fhir.Resource, error)
-	// Commit applies every write or none: ErrPreconditionFailed, ErrConflict or *ClaimedError leave no trace.
+	// Commit applies every write or none: ErrPreconditionFailed, ErrConflict, *ClaimedError or *TooLargeError
+	// leave no trace.
 	Commit(ctx context.Context, writes []Write) ([]Result, error)
 	// History returns versions, newest first; the restriction of ctx applies to type and system history.
 	History(ctx context.Context, q HistoryQuery) (HistoryPage, error)

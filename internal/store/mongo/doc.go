@@ -10,5 +10,7 @@
 // "reindex" the pending re-indexes (reindex.go). Each version also carries a copy of its resource's restriction
 // fields (Options.VersionFields, e.g. the organisation-scoping acl) so that restricted history is one query.
 // A multi-resource commit writes its versions marked pending, then inserts its commit record (the atomic decision),
-// then rolls forward; Recover finishes or undoes what a crashed process left. See design.md "Storage".
+// then rolls forward; Recover finishes or undoes what a crashed process left. A write whose version or view the
+// database could not store, or whose index fields hold too many values, is refused before any of this (limits.go).
+// See design.md "Storage".
 package mongo

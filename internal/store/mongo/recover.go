@@ -22,7 +22,9 @@ const repairMarkID = "repair"
 // those older than PendingLease), the repaired resources' among them, and gives versions written before they
 // carried the VersionFields those fields (once). The first part runs at Open too, the whole periodically through
 // Maintain: re-indexing waits for Recover because the Indexer may read through the store, and so may not be ready
-// while it opens. It is safe to run on several processes at once.
+// while it opens. A version whose current view would exceed Options.MaxDocumentSize (committed before writes were
+// checked against it) is left as it is, and logged once per process. It is safe to run on several processes at
+// once.
 func (s *Store) Recover(ctx context.Context) error {
 	if err := s.recover(ctx, s.opts.PendingLease); err != nil {
 		return err
@@ -149,6 +151,9 @@ func (s *Store) settle(ctx context.Context, txn string, vs []versionDoc, now tim
 		full = append(full, pv)
 	}
 	for _, pv := range full {
+		if s.unstorable(pv) {
+			continue
+		}
 		if err := s.putCurrent(ctx, pv.version, pv.index); err != nil {
 			return err
 		}
@@ -219,6 +224,9 @@ func (s *Store) repairResource(ctx context.Context, typ, id string) error {
 	pv, err := s.loadVersion(ctx, latest)
 	if err != nil {
 		return err
+	}
+	if s.unstorable(pv) {
+		return nil
 	}
 	s.opts.Logger.Warn("repairing a current view", "resource", typ+"/"+id, "version", pv.version.VID)
 	if err := s.putCurrent(ctx, pv.version, pv.index); err != nil {

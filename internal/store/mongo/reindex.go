@@ -313,24 +313,25 @@ func (s *Store) backfillScopes(ctx context.Context) error {
 	return nil
 }
 
-// awaitedSet is the set of awaited resources a process has recorded. It is bounded: when full it is emptied, and
-// entries are recorded again (an idempotent write).
-type awaitedSet struct {
+// refSet is a set of references ("Type/id", or version keys) a process remembers: the awaited resources it has
+// recorded, the unstorable versions it has reported. It is bounded: when full it is emptied, and its entries are
+// new again (recorded again by an idempotent write, reported again).
+type refSet struct {
 	mu   sync.Mutex
 	refs map[string]bool
 }
 
-// maxAwaited bounds an awaitedSet.
-const maxAwaited = 10000
+// maxRefs bounds a refSet.
+const maxRefs = 10000
 
 // add reports whether ref was not in the set, and puts it there.
-func (a *awaitedSet) add(ref string) bool {
+func (a *refSet) add(ref string) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.refs[ref] {
 		return false
 	}
-	if len(a.refs) >= maxAwaited {
+	if len(a.refs) >= maxRefs {
 		clear(a.refs)
 	}
 	a.refs[ref] = true
@@ -338,7 +339,7 @@ func (a *awaitedSet) add(ref string) bool {
 }
 
 // remove takes ref out of the set.
-func (a *awaitedSet) remove(ref string) {
+func (a *refSet) remove(ref string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	delete(a.refs, ref)

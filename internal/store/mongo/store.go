@@ -58,6 +58,13 @@ type Options struct {
 	// a chosen id (a PUT) indexes its dependents again only when some resource awaits it: one lookup by id, not a
 	// search of every collection. Empty: every such creation searches for dependents.
 	AwaitsField string
+	// MaxDocumentSize bounds the BSON size of a version and of a current view (the resource with its index
+	// fields), so that a write fails before anything of its commit is written rather than midway (limits.go). At
+	// most the database's maximum document size; zero: DefaultMaxDocumentSize.
+	MaxDocumentSize int
+	// MaxIndexValues bounds the values of one resource's index fields, each element of a list counting once
+	// (limits.go). Zero: DefaultMaxIndexValues.
+	MaxIndexValues int
 	// Clock gives the time of writes.
 	Clock func() time.Time
 	// PendingLease is how long a multi-resource commit may stay undecided before Recover aborts it.
@@ -80,16 +87,18 @@ type Options struct {
 // DefaultOptions returns the options for database "accord".
 func DefaultOptions() Options {
 	return Options{
-		Database:      "accord",
-		QueryIndexes:  true,
-		VersionFields: []string{auth.FieldACL},
-		SourcesField:  auth.FieldSources,
-		LendsField:    auth.FieldLends,
-		AwaitsField:   auth.FieldAwaits,
-		Clock:         time.Now,
-		PendingLease:  30 * time.Second,
-		RepairMargin:  2 * time.Minute,
-		Logger:        slog.Default(),
+		Database:        "accord",
+		QueryIndexes:    true,
+		VersionFields:   []string{auth.FieldACL},
+		SourcesField:    auth.FieldSources,
+		LendsField:      auth.FieldLends,
+		AwaitsField:     auth.FieldAwaits,
+		MaxDocumentSize: DefaultMaxDocumentSize,
+		MaxIndexValues:  DefaultMaxIndexValues,
+		Clock:           time.Now,
+		PendingLease:    30 * time.Second,
+		RepairMargin:    2 * time.Minute,
+		Logger:          slog.Default(),
 	}
 }
 
@@ -110,7 +119,9 @@ type Store struct {
 	// awaits holds the resources ("Type/id") that stored resources name in their AwaitsField, by _id.
 	awaits *mongo.Collection
 	// awaited remembers the entries of awaits this process recorded, so that it records each once.
-	awaited  *awaitedSet
+	awaited *refSet
+	// tooLarge remembers the versions whose view recovery found too large to store, so that it logs each once.
+	tooLarge *refSet
 	opts     Options
 	locks    keyLocks
 	searchIx searchIndexes
@@ -128,6 +139,9 @@ func Open(ctx context.Context, uri string, opts Options) (*Store, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if err := opts.setLimits(); err != nil {
+		return nil, err
 	}
 	clientOpts := options.Client().ApplyURI(uri).SetTimeout(60 * time.Second)
 	if opts.Dialer != nil {
@@ -152,7 +166,8 @@ func Open(ctx context.Context, uri string, opts Options) (*Store, error) {
 		opened:    opts.Clock().UTC(),
 		reindexes: db.Collection("reindex"),
 		awaits:    db.Collection("reindex_await"),
-		awaited:   &awaitedSet{refs: map[string]bool{}},
+		awaited:   &refSet{refs: map[string]bool{}},
+		tooLarge:  &refSet{refs: map[string]bool{}},
 	}
 	if err := s.Ping(ctx); err != nil {
 		_ = client.Disconnect(context.Background())

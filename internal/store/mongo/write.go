@@ -21,7 +21,9 @@ type plan struct {
 	w       store.Write
 	version versionDoc
 	index   map[string]any
-	result  store.Result
+	// view is the current-view document, encoded when its size was checked (limits.go); nil for a deletion.
+	view   bson.Raw
+	result store.Result
 	// rescope: the write changes the VersionFields of a resource that has older versions, which must follow.
 	// relend: it changes what the resource lends to others' index fields (Options.LendsField), which must be
 	// computed again. Either is recorded as a pending re-index before the commit (reindex.go).
@@ -152,6 +154,11 @@ func (s *Store) plan(ctx context.Context, writes []store.Write) ([]*plan, error)
 		p.version.Created = w.Object != nil && (!exists || cur.Deleted)
 		p.result = store.Result{Resource: p.version.resource(), Created: p.version.Created}
 		s.planScope(p, exists, cur.Deleted, old)
+		if w.Object != nil {
+			if err := s.checkLimits(p); err != nil {
+				return nil, err
+			}
+		}
 		if p.relend && !exists && s.opts.AwaitsField != "" { // created under a chosen id: is it awaited?
 			if p.relend, err = s.isAwaited(ctx, p.w.Type+"/"+p.w.ID); err != nil {
 				return nil, err
@@ -210,7 +217,15 @@ func (s *Store) commitOne(ctx context.Context, p *plan) error {
 	if _, err := s.versionsOf(p.version.Type).InsertOne(ctx, p.version); err != nil {
 		return s.insertError(p, err)
 	}
-	return s.putCurrent(ctx, p.version, p.index)
+	return s.putView(ctx, p.version, p.viewDoc())
+}
+
+// viewDoc is the current-view document of a planned write: as encoded when its size was checked, else built.
+func (p *plan) viewDoc() any {
+	if p.view != nil {
+		return p.view
+	}
+	return currentFields(p.version, p.index)
 }
 
 func (s *Store) insertError(p *plan, err error) error {
@@ -225,6 +240,11 @@ func (s *Store) insertError(p *plan, err error) error {
 
 // putCurrent makes v the current version of its resource, unless a newer one is already current.
 func (s *Store) putCurrent(ctx context.Context, v versionDoc, index map[string]any) error {
+	return s.putView(ctx, v, currentFields(v, index))
+}
+
+// putView is putCurrent with the current-view document of v given: currentFields, or its encoding.
+func (s *Store) putView(ctx context.Context, v versionDoc, view any) error {
 	if err := s.ensureSearchIndexes(ctx, v.Type); err != nil {
 		return fmt.Errorf("search indexes of %s: %w", v.Type, err)
 	}
@@ -232,7 +252,7 @@ func (s *Store) putCurrent(ctx context.Context, v versionDoc, index map[string]a
 	if !s.opts.SingleWriter {
 		filter = append(filter, bson.E{Key: "vid", Value: bson.D{{Key: "$lt", Value: v.VID}}})
 	}
-	_, err := s.current(v.Type).ReplaceOne(ctx, filter, currentFields(v, index), options.Replace().SetUpsert(true))
+	_, err := s.current(v.Type).ReplaceOne(ctx, filter, view, options.Replace().SetUpsert(true))
 	if err != nil && !(isDuplicate(err) && !s.opts.SingleWriter) {
 		return fmt.Errorf("update current view of %s/%s: %w", v.Type, v.RID, err)
 	}
@@ -275,7 +295,7 @@ func (s *Store) commitMany(ctx context.Context, plans []*plan) error {
 	var finish []pendingVersion
 	for _, p := range plans {
 		if !p.result.Noop {
-			finish = append(finish, pendingVersion{version: p.version, index: p.index})
+			finish = append(finish, pendingVersion{version: p.version, view: p.viewDoc()})
 		}
 	}
 	ids := make([]string, len(finish))
@@ -288,12 +308,22 @@ func (s *Store) commitMany(ctx context.Context, plans []*plan) error {
 type pendingVersion struct {
 	version versionDoc
 	index   map[string]any
+	// view, when set, is the current-view document already built (plan.viewDoc); else it is built from index.
+	view any
+}
+
+// viewDoc is the current-view document of the version.
+func (pv pendingVersion) viewDoc() any {
+	if pv.view != nil {
+		return pv.view
+	}
+	return currentFields(pv.version, pv.index)
 }
 
 // rollForward finishes a committed multi-resource commit: current views, then the pending marks, then the record.
 func (s *Store) rollForward(ctx context.Context, txn string, versions []pendingVersion, claims []string, ids ...string) error {
 	for _, pv := range versions {
-		if err := s.putCurrent(ctx, pv.version, pv.index); err != nil {
+		if err := s.putView(ctx, pv.version, pv.viewDoc()); err != nil {
 			return err
 		}
 	}
