@@ -133,7 +133,7 @@ func (a *API) entryQuery(q *request) (ledger.EntryQuery, int, error) {
 		if v == "" {
 			return eq, 0, badParam("organization", "organization must be Organization/<id>, <id>, or <system>|<value>")
 		}
-		eq.Organization = organizationKey(v)
+		eq.Organizations = a.opts.Ledger.OrganizationKeys(q.ctx, organizationKey(v))
 	}
 	if v, ok := q.c.GetQuery("period"); ok {
 		from, to, err := ledger.ParsePeriod("period", v)

@@ -544,3 +544,34 @@ func TestPendingActions_Paging(t *testing.T) {
 		}
 	}
 }
+
+// TestLedger_OneKeyPerOrganisation: an organisation named by its ODS code alone, by reference alone, or both, is
+// one organisation in the ledger (its entries, the compliance figures), and the organization filter finds it by
+// either name.
+func TestLedger_OneKeyPerOrganisation(t *testing.T) {
+	clk := newTestClock()
+	s := startLedgerStack(t, clk)
+	directory(t, s)
+	byCode := func(e map[string]any) {
+		e["serviceProvider"] = map[string]any{"identifier": map[string]any{"system": odsCode, "value": "R9Z"}}
+	}
+	byRef := func(e map[string]any) { e["serviceProvider"] = ref(trustRef) }
+	put(t, s, encounter("by-code", "IMP", clk.Now(), byCode))
+	put(t, s, encounter("by-ref", "IMP", clk.Now(), byRef))
+	put(t, s, encounter("both", "IMP", clk.Now()))
+	flush(t, s)
+	for _, q := range []string{"organization=R9Z", "organization=" + trustRef, "organization=" + odsCode + "|R9Z"} {
+		if n := len(ledgerEntries(t, s, q)); n != 3 {
+			t.Errorf("/ledger?%s: %d entries, want the 3 obligations opened", q, n)
+		}
+	}
+	b := decode(t, s.Do(t, http.MethodGet, "/ledger/$compliance?period=2026&groupBy=organization", nil).Body)
+	groups := asList(b["groups"])
+	if len(groups) != 1 || groups[0]["organization"] != trustRef || toString(groups[0]["opened"]) != "3" {
+		t.Errorf("compliance by organisation: %v, want one group of %s with 3 opened", groups, trustRef)
+	}
+	task := obligation(t, s, "2.5-discharge-summary", "Encounter/by-code")
+	if get(task, "owner", "reference") != trustRef || get(task, "owner", "identifier", "value") != "R9Z" {
+		t.Errorf("the obligation's owner is %v, want %s with its ODS code", task["owner"], trustRef)
+	}
+}

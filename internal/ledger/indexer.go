@@ -84,7 +84,7 @@ func pendingFields(obj fhir.Object, fields map[string]any) map[string]any {
 	}
 	fields[FieldPendingOwner] = keys
 	fields[FieldPendingDue] = NoDue
-	if due := parseTime(dig(obj, "restriction", "period", "end")); !due.IsZero() {
+	if due := dueBy(dig(obj, "restriction", "period", "end")); !due.IsZero() {
 		fields[FieldPendingDue] = due
 	}
 	return fields
@@ -103,4 +103,21 @@ func fulfilledBy(obj fhir.Object) string {
 		}
 	}
 	return ""
+}
+
+// dueBy returns the last instant of a due date, a FHIR date or dateTime of any precision ("2026-11" is due by
+// the end of November), UTC; zero when v is not one.
+func dueBy(v any) time.Time {
+	if t := parseTime(v); !t.IsZero() {
+		return t
+	}
+	s, _ := v.(string)
+	if s == "" || strings.Contains(s, "/") {
+		return time.Time{}
+	}
+	_, end, err := ParsePeriod("due", s)
+	if err != nil {
+		return time.Time{}
+	}
+	return end.Add(-time.Millisecond)
 }

@@ -43,9 +43,11 @@ type Store interface {
 
 // EntryQuery selects ledger entries; empty fields do not filter. From and To bound Time ([From, To)).
 type EntryQuery struct {
-	Clause, Organization, Change, Rule string
-	Obligations                        []string
-	From, To                           time.Time
+	Clause, Change, Rule string
+	// Organizations are the keys of one organisation (its reference, its ODS identifier): an entry of any matches.
+	Organizations []string
+	Obligations   []string
+	From, To      time.Time
 	// After is the sequence number the page starts after; Count the page size (0: no limit).
 	After int64
 	Count int

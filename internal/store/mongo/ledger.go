@@ -280,10 +280,13 @@ func (l *Ledger) hint(ctx context.Context) {
 // Entries returns the entries matching q in sequence order.
 func (l *Ledger) Entries(ctx context.Context, q ledger.EntryQuery) ([]ledger.Entry, error) {
 	filter := bson.D{}
-	for _, f := range []struct{ field, v string }{{"clause", q.Clause}, {"organization", q.Organization}, {"change", q.Change}, {"rule", q.Rule}} {
+	for _, f := range []struct{ field, v string }{{"clause", q.Clause}, {"change", q.Change}, {"rule", q.Rule}} {
 		if f.v != "" {
 			filter = append(filter, bson.E{Key: f.field, Value: f.v})
 		}
+	}
+	if len(q.Organizations) > 0 {
+		filter = append(filter, bson.E{Key: "organization", Value: bson.D{{Key: "$in", Value: q.Organizations}}})
 	}
 	if len(q.Obligations) > 0 {
 		filter = append(filter, bson.E{Key: "obligation", Value: bson.D{{Key: "$in", Value: q.Obligations}}})
