@@ -31,10 +31,14 @@ func (a *API) audited(c *gin.Context) {
 	c.Next()
 	p, _ := auth.PrincipalFrom(c.Request.Context())
 	resources, omitted := trail.Resources()
+	refused := trail.Refused()
+	if typ, id := c.Param("type"), c.Param("id"); c.Writer.Status() >= 400 && fhir.IsResourceType(typ) && fhir.ValidID(id) {
+		refused = append(refused, typ+"/"+id) // the target of the refused request
+	}
 	rec.Record(c.Request.Context(), audit.Entry{
 		ID: uuid.NewString(), Time: start.UTC(), ClientID: p.ClientID, Role: string(p.Role),
 		Organizations: p.Organizations, Interaction: interactionOf(c, trail), Method: c.Request.Method,
-		Path: c.Request.URL.Path, Query: c.Request.URL.RawQuery, Resources: resources, Omitted: omitted,
+		Path: c.Request.URL.Path, Query: c.Request.URL.RawQuery, Resources: resources, Refused: refused, Omitted: omitted,
 		Status: c.Writer.Status(), Address: c.RemoteIP(),
 	})
 }

@@ -111,6 +111,10 @@ func auditEntities(e audit.Entry) []any {
 		}
 		entities = append(entities, map[string]any{"what": what})
 	}
+	for _, r := range e.Refused {
+		entities = append(entities, map[string]any{"what": map[string]any{"reference": r},
+			"description": "the target of an interaction refused to the client: nothing of it was disclosed"})
+	}
 	if e.Omitted > 0 {
 		entities = append(entities, map[string]any{"description": strconv.Itoa(e.Omitted) + " more resources not listed"})
 	}

@@ -21,6 +21,9 @@ type Entry struct {
 	Query       string
 	// Resources are the resources the request touched, "Type/id/_history/vid" (or "Type/id").
 	Resources []string
+	// Refused are the targets ("Type/id") of interactions the request was refused (not found, forbidden …):
+	// named so that who tried to reach a resource can be found, though nothing of it was disclosed.
+	Refused []string
 	// Omitted counts the resources touched beyond MaxResources.
 	Omitted int
 	Status  int

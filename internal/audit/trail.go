@@ -9,6 +9,7 @@ import (
 type Trail struct {
 	mu          sync.Mutex
 	resources   []string
+	refused     []string
 	omitted     int
 	interaction string
 }
@@ -42,6 +43,29 @@ func Touch(ctx context.Context, resources ...string) {
 			t.omitted++
 		}
 	}
+}
+
+// Refuse records the targets ("Type/id") of interactions refused to the request of ctx, if it has a trail: a
+// batch's entries, each refused on its own.
+func Refuse(ctx context.Context, targets ...string) {
+	t := FromContext(ctx)
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, r := range targets {
+		if len(t.refused) < MaxResources {
+			t.refused = append(t.refused, r)
+		}
+	}
+}
+
+// Refused returns the targets recorded with Refuse.
+func (t *Trail) Refused() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]string(nil), t.refused...)
 }
 
 // SetInteraction names the interaction of the request of ctx more precisely than its route can (a Bundle is a

@@ -3,6 +3,7 @@ package mongo
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,6 +36,7 @@ type auditDoc struct {
 	Path        string    `bson:"path"`
 	Query       string    `bson:"query,omitempty"`
 	Resources   []string  `bson:"resources,omitempty"`
+	Refused     []string  `bson:"refused,omitempty"`
 	Entities    []string  `bson:"entities,omitempty"`
 	Omitted     int       `bson:"omitted,omitempty"`
 	Status      int       `bson:"status"`
@@ -143,13 +145,13 @@ func auditFilter(q audit.Query) bson.D {
 func toAuditDoc(e audit.Entry) auditDoc {
 	d := auditDoc{ID: e.ID, TS: e.Time.UTC(), Client: e.ClientID, Role: e.Role, Orgs: e.Organizations,
 		Interaction: e.Interaction, Method: e.Method, Path: e.Path, Query: e.Query, Resources: e.Resources,
-		Omitted: e.Omitted, Status: e.Status, Outcome: e.Outcome(), Address: e.Address}
+		Refused: e.Refused, Omitted: e.Omitted, Status: e.Status, Outcome: e.Outcome(), Address: e.Address}
 	if e.ClientID != "" {
 		d.Agents = append(d.Agents, e.ClientID)
 	}
 	d.Agents = append(d.Agents, e.Organizations...)
 	seen := map[string]bool{}
-	for _, r := range e.Resources {
+	for _, r := range append(slices.Clone(e.Resources), e.Refused...) {
 		parts := strings.SplitN(r, "/", 3)
 		for _, ent := range []string{parts[0], strings.Join(parts[:min(2, len(parts))], "/")} {
 			if !seen[ent] {
@@ -164,5 +166,5 @@ func toAuditDoc(e audit.Entry) auditDoc {
 func (d auditDoc) entry() audit.Entry {
 	return audit.Entry{ID: d.ID, Time: d.TS.UTC(), ClientID: d.Client, Role: d.Role, Organizations: d.Orgs,
 		Interaction: d.Interaction, Method: d.Method, Path: d.Path, Query: d.Query, Resources: d.Resources,
-		Omitted: d.Omitted, Status: d.Status, Address: d.Address}
+		Refused: d.Refused, Omitted: d.Omitted, Status: d.Status, Address: d.Address}
 }
