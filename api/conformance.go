@@ -10,6 +10,7 @@ import (
 
 	"github.com/accord-fhir/accord/fhir"
 	"github.com/accord-fhir/accord/internal/conformance"
+	"github.com/accord-fhir/accord/internal/rest"
 )
 
 // conformance serves the conformance resources of the implementation guide (StructureDefinition, ValueSet,
@@ -59,23 +60,15 @@ func (a *API) conformanceRequest(q *request, cat *conformance.Catalog, typ, id, 
 	return a.readResponse(q, r), nil
 }
 
-// conformanceSearch renders the matches of a search on the catalog as a searchset Bundle (every match: the
-// guide is small).
+// conformanceSearch renders a page of a search of the catalog as a searchset Bundle, with the links and total
+// of the store's searches (searchBundle).
 func (a *API) conformanceSearch(q *request, cat *conformance.Catalog, typ string, params url.Values) (*response, error) {
-	found, err := cat.Search(typ, params)
+	page, err := cat.Search(typ, params)
 	if err != nil {
 		return nil, err
 	}
-	entries := make([]any, len(found))
-	for i, r := range found {
-		entries[i] = searchEntry(q.base, r, "match")
-	}
-	self := q.base + "/" + typ
-	if enc := params.Encode(); enc != "" {
-		self += "?" + enc
-	}
-	return bundleResponse(map[string]any{"resourceType": "Bundle", "type": "searchset", "total": len(found),
-		"link": []any{map[string]any{"relation": "self", "url": self}}, "entry": entries})
+	return bundleResponse(searchBundle(q.base, q.base+"/"+typ, rest.SearchPage{Matches: page.Matches, Total: page.Total,
+		Self: page.Self, Next: page.Next, Prev: page.Prev}))
 }
 
 // expand serves ValueSet/$expand and ValueSet/{id}/$expand, with url, filter, count and offset given in the
@@ -157,22 +150,21 @@ func (a *API) operation(q *request) (*response, error) {
 	return nil, notFound("no such operation: " + truncate(q.c.Param("op"), 40))
 }
 
-// conformanceCapability is the CapabilityStatement entry of a type the catalog serves: read and search only.
+// conformanceCapability is the CapabilityStatement entry of a type the catalog serves: read and search only, on
+// the parameters the catalog implements (conformance.SearchParams).
 func conformanceCapability(typ string) map[string]any {
 	params := []any{}
-	for _, p := range []struct{ name, typ string }{{"_id", "token"}, {"url", "uri"}, {"name", "string"}, {"title", "string"},
-		{"version", "token"}, {"status", "token"}, {"publisher", "string"}} {
-		params = append(params, map[string]any{"name": p.name, "type": p.typ})
-	}
-	if typ == "StructureDefinition" {
-		params = append(params, map[string]any{"name": "type", "type": "token"})
+	for _, d := range conformance.SearchParams(typ) {
+		params = append(params, map[string]any{"name": d.Code, "type": string(d.Type), "definition": d.URL})
 	}
 	res := map[string]any{
-		"type":          typ,
-		"documentation": "The conformance resources of Accord's implementation guide, read-only",
-		"interaction":   []any{map[string]any{"code": "read"}, map[string]any{"code": "search-type"}},
-		"versioning":    "no-version",
-		"searchParam":   params,
+		"type": typ,
+		"documentation": "The conformance resources of Accord's implementation guide, read-only. Search takes the " +
+			"parameters listed and _count (paged by _cursor; every match without it), _sort on them, _summary, " +
+			"_elements and _total; any other parameter, modifier or _include is refused (400)",
+		"interaction": []any{map[string]any{"code": "read"}, map[string]any{"code": "search-type"}},
+		"versioning":  "no-version",
+		"searchParam": params,
 	}
 	if typ == "ValueSet" {
 		res["operation"] = []any{map[string]any{"name": "expand", "definition": "http://hl7.org/fhir/OperationDefinition/ValueSet-expand"}}

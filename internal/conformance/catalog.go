@@ -1,8 +1,10 @@
 // Package conformance serves the conformance resources of Accord's implementation guide — StructureDefinition,
-// ValueSet, CodeSystem, OperationDefinition and ImplementationGuide — read-only: read by id, search by url, name, type and version,
-// and the expansion of the guide's own value sets ($expand); and, through Terminology, the value sets and code
-// system hierarchies of R4 and of the guide that token searches name (:in, :not-in, :below, :above).
-// See https://hl7.org/fhir/R4/conformance-module.html and https://hl7.org/fhir/R4/valueset-operation-expand.html.
+// ValueSet, CodeSystem, OperationDefinition and ImplementationGuide — read-only: read by id, search (on the
+// parameters of SearchParams, with paging, sorting, _summary, _elements and _total), and the expansion of the
+// guide's own value sets ($expand); and, through Terminology, the value sets and code system hierarchies of R4
+// and of the guide that token searches name (:in, :not-in, :below, :above).
+// See https://hl7.org/fhir/R4/conformance-module.html, https://hl7.org/fhir/R4/search.html and
+// https://hl7.org/fhir/R4/valueset-operation-expand.html.
 package conformance
 
 import (
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/accord-fhir/accord/fhir"
+	fhirsearch "github.com/accord-fhir/accord/fhir/search"
 )
 
 // Types are the resource types a Catalog serves.
@@ -23,21 +26,30 @@ type Catalog struct {
 	byType map[string][]*entry // sorted by id
 	byURL  map[string]*entry
 	loaded time.Time
+	// reg parses searches and extracts the values they match (the parameters of definitions).
+	reg        *fhirsearch.Registry
+	summarizer *fhirsearch.Summarizer
 }
 
 // entry is one resource, with the values its search parameters match.
 type entry struct {
-	res                        fhir.Resource
-	obj                        fhir.Object
-	url, name, version, sdType string
-	title, status              string
+	res                  fhir.Resource
+	obj                  fhir.Object
+	url, version, sdType string
+	// values are the values of the search parameters, by code (_id and _lastUpdated included).
+	values map[string]fhirsearch.Values
 }
 
 // Load reads the resources of the types in Types from the files of fsys matching patterns (other files and
 // resource types are skipped), checking that ids and canonical URLs are unique. loaded is the lastUpdated of
-// the resources (the time the guide was loaded).
+// the resources (the time the guide was loaded), kept to the millisecond that meta.lastUpdated shows.
 func Load(fsys fs.FS, loaded time.Time, patterns ...string) (*Catalog, error) {
-	c := &Catalog{byType: map[string][]*entry{}, byURL: map[string]*entry{}, loaded: loaded.UTC()}
+	reg, err := newRegistry()
+	if err != nil {
+		return nil, fmt.Errorf("conformance search parameters: %w", err)
+	}
+	c := &Catalog{byType: map[string][]*entry{}, byURL: map[string]*entry{}, loaded: loaded.UTC().Truncate(time.Millisecond),
+		reg: reg, summarizer: fhirsearch.NewSummarizer()}
 	for _, p := range patterns {
 		names, err := fs.Glob(fsys, p)
 		if err != nil {
@@ -69,8 +81,7 @@ func (c *Catalog) add(fsys fs.FS, name string) error {
 		return nil
 	}
 	e := &entry{obj: obj}
-	e.url, e.name, e.version = str(obj, "url"), str(obj, "name"), str(obj, "version")
-	e.sdType, e.title, e.status = str(obj, "type"), str(obj, "title"), str(obj, "status")
+	e.url, e.version, e.sdType = str(obj, "url"), str(obj, "version"), str(obj, "type")
 	id := str(obj, "id")
 	switch {
 	case !fhir.ValidID(id):
@@ -88,9 +99,28 @@ func (c *Catalog) add(fsys fs.FS, name string) error {
 		return fmt.Errorf("conformance resource %s: %w", name, err)
 	}
 	e.res = fhir.Resource{Type: typ, ID: id, VersionID: "1", LastUpdated: c.loaded, JSON: body}
+	if e.values, err = c.searchValues(typ, obj); err != nil {
+		return fmt.Errorf("conformance resource %s: %w", name, err)
+	}
 	c.byType[typ] = append(c.byType[typ], e)
 	c.byURL[e.url] = e
 	return nil
+}
+
+// searchValues are the values of obj's search parameters: those the registry extracts, its id and its
+// lastUpdated (an instant: one millisecond).
+func (c *Catalog) searchValues(typ string, obj fhir.Object) (map[string]fhirsearch.Values, error) {
+	extracted, err := c.reg.Extract(typ, obj)
+	if err != nil {
+		return nil, fmt.Errorf("search values: %w", err)
+	}
+	out := make(map[string]fhirsearch.Values, len(extracted)+2)
+	for _, x := range extracted {
+		out[x.Param.Code] = x.Values
+	}
+	out["_id"] = fhirsearch.Values{Tokens: []fhirsearch.Token{{Code: str(obj, "id")}}}
+	out["_lastUpdated"] = fhirsearch.Values{Ranges: []fhirsearch.Range{{Start: c.loaded, End: c.loaded.Add(time.Millisecond)}}}
+	return out, nil
 }
 
 func str(obj fhir.Object, key string) string {

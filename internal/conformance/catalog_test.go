@@ -97,7 +97,7 @@ func TestSearch(t *testing.T) {
 	for _, tc := range []struct {
 		typ, query string
 		want       []string
-		wantErr    bool
+		wantErr    fhir.IssueType
 	}{
 		{typ: "StructureDefinition", query: "type=MedicationRequest", want: []string{"accord-medicationrequest-continuation", "accord-medicationrequest-new"}},
 		{typ: "StructureDefinition", query: "url=" + url.QueryEscape(base+"StructureDefinition/gp-continuation"), want: []string{"gp-continuation"}},
@@ -106,31 +106,34 @@ func TestSearch(t *testing.T) {
 		{typ: "CodeSystem", query: "_id=event-category,alternative-pathway", want: []string{"alternative-pathway", "event-category"}},
 		{typ: "CodeSystem", query: "status=active&version=0.1.0&name:exact=eventcategory", want: []string{}},
 		{typ: "ValueSet", query: "url=" + url.QueryEscape(base+"ValueSet/formulary|0.1.0"), want: []string{"formulary"}},
-		{typ: "ValueSet", query: "_summary=count&_count=1&publisher=acc", want: nil}, // every ValueSet: checked by count below
-		{typ: "ValueSet", query: "type=x", wantErr: true},
-		{typ: "ValueSet", query: "name:text=x", wantErr: true},
-		{typ: "ValueSet", query: "date=2025", wantErr: true},
+		{typ: "ValueSet", query: "publisher=acc", want: nil}, // every ValueSet
+		{typ: "ValueSet", query: "type=x", wantErr: fhir.IssueNotSupported},
+		{typ: "ValueSet", query: "name:text=x", wantErr: fhir.IssueInvalid},
+		{typ: "ValueSet", query: "date=2025", wantErr: fhir.IssueNotSupported},
 	} {
 		t.Run(tc.typ+"?"+tc.query, func(t *testing.T) {
 			q, _ := url.ParseQuery(tc.query)
 			got, err := c.Search(tc.typ, q)
-			if tc.wantErr {
-				if !isCode(err, fhir.IssueInvalid) {
-					t.Errorf("err = %v, want invalid", err)
+			if tc.wantErr != "" {
+				if !isCode(err, tc.wantErr) {
+					t.Errorf("err = %v, want %s", err, tc.wantErr)
 				}
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
+			if got.Total != len(got.Matches) {
+				t.Errorf("total %d, %d matches", got.Total, len(got.Matches))
+			}
 			if tc.want == nil {
-				if len(got) != len(c.byType[tc.typ]) {
-					t.Errorf("%d matches, want all %d", len(got), len(c.byType[tc.typ]))
+				if len(got.Matches) != len(c.byType[tc.typ]) {
+					t.Errorf("%d matches, want all %d", len(got.Matches), len(c.byType[tc.typ]))
 				}
 				return
 			}
-			if !slices.Equal(ids(got), tc.want) {
-				t.Errorf("ids = %v, want %v", ids(got), tc.want)
+			if !slices.Equal(ids(got.Matches), tc.want) {
+				t.Errorf("ids = %v, want %v", ids(got.Matches), tc.want)
 			}
 		})
 	}
