@@ -47,7 +47,7 @@ func TestConformance_ReadAndSearch(t *testing.T) {
 		{"by name and version", "/CodeSystem?name=ConsensusClause&version=0.1.0", []string{"consensus-clause"}},
 		{"no match", "/CodeSystem?name=Nothing", nil},
 		{"implementation guide", "/ImplementationGuide", []string{"accord"}},
-		{"result parameters are ignored", "/ImplementationGuide?_count=1&_sort=name", []string{"accord"}},
+		{"result parameters apply (one page of one)", "/ImplementationGuide?_count=1&_sort=name", []string{"accord"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := searchIDs(t, s.Do(t, http.MethodGet, tc.path, nil)); !slices.Equal(got, tc.want) {
