@@ -20,19 +20,19 @@ const maxTokenForm = 20 << 10
 // securityRoutes registers the SMART discovery documents, the token endpoint, the admin API, the audit trail and
 // the public area.
 func (a *API) securityRoutes(r *gin.Engine) {
+	root := &r.RouterGroup
 	if !a.opts.Security.Off {
-		r.GET("/.well-known/smart-configuration", a.smartConfiguration)
-		r.GET("/.well-known/jwks.json", a.jwks)
-		r.POST(TokenPath, a.token)
+		a.serve(root, "/.well-known/smart-configuration", methods{http.MethodGet: a.smartConfiguration})
+		a.serve(root, "/.well-known/jwks.json", methods{http.MethodGet: a.jwks})
+		a.serveRefusing(root, TokenPath, methods{http.MethodPost: a.token}, a.tokenMethod)
 	}
 	admin := r.Group("/admin/clients", a.negotiate)
-	admin.GET("", a.wrap(a.listClients))
-	admin.GET("/:client_id", a.wrap(a.getClient))
-	admin.PUT("/:client_id", a.wrap(a.putClient))
-	admin.DELETE("/:client_id", a.wrap(a.deleteClient))
+	a.serve(admin, "", methods{http.MethodGet: a.wrap(a.listClients)})
+	a.serve(admin, "/:client_id", methods{http.MethodGet: a.wrap(a.getClient), http.MethodPut: a.wrap(a.putClient),
+		http.MethodDelete: a.wrap(a.deleteClient)})
 	r.GET("/AuditEvent", a.negotiate, a.wrap(a.auditSearch))
 	r.GET("/AuditEvent/:id", a.negotiate, a.wrap(a.auditRead))
-	r.Any("/public/*path", a.wrap(a.public))
+	a.serve(root, "/public/*path", methods{http.MethodGet: a.wrap(a.public)})
 }
 
 // smartConfiguration serves /.well-known/smart-configuration.
@@ -80,6 +80,14 @@ func (a *API) token(c *gin.Context) {
 		c.Request = c.Request.WithContext(auth.NewContext(c.Request.Context(), p))
 	}
 	writeJSON(c, http.StatusOK, resp)
+}
+
+// tokenMethod refuses the token endpoint's other methods: 405 naming POST, as an OAuth error like its other
+// refusals.
+func (a *API) tokenMethod(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	a.setAllow(c)
+	writeJSON(c, http.StatusMethodNotAllowed, oauthError(auth.CodeInvalidRequest, "the token endpoint takes POST requests"))
 }
 
 // readTokenForm reads the form of a token request: urlencoded, at most maxTokenForm bytes.

@@ -22,11 +22,12 @@ import (
 // and their MeasureReports. Entries are only ever read here: no route changes or deletes them.
 func (a *API) ledgerRoutes(r *gin.Engine) {
 	g := r.Group("/ledger", a.negotiate)
-	g.GET("", a.wrap(a.ledgerEntries))
-	g.GET("/$verify", a.wrap(a.ledgerVerify))
-	g.GET("/$compliance", a.wrap(a.ledgerCompliance))
-	g.GET("/$measure-report", a.wrap(a.ledgerMeasureReports))
-	g.GET("/$advice-and-guidance", a.wrap(a.ledgerAdvice))
+	a.serve(g, "", methods{http.MethodGet: a.wrap(a.ledgerEntries)})
+	a.serve(g, "/$verify", methods{http.MethodGet: a.wrap(a.ledgerVerify)})
+	a.serve(g, "/$compliance", methods{http.MethodGet: a.wrap(a.ledgerCompliance)})
+	a.serve(g, "/$measure-report", methods{http.MethodGet: a.wrap(a.ledgerMeasureReports)})
+	a.serve(g, "/$advice-and-guidance", methods{http.MethodGet: a.wrap(a.ledgerAdvice)})
+	a.serve(g, "/:op", nil) // no other operation, whatever the method (404)
 }
 
 // maxLedgerCount bounds the page size of GET /ledger.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -57,24 +58,39 @@ func (a *API) write(c *gin.Context, resp *response) {
 		return
 	}
 	body := resp.body
+	if resp.header.Get("Content-Type") == "" { // FHIR JSON, whichever handler built it
+		body = omitEmptyArrays(body)
+	}
 	if c.Query("_pretty") == "true" {
 		var buf bytes.Buffer
 		if json.Indent(&buf, body, "", "  ") == nil {
 			body = buf.Bytes()
 		}
 	}
+	c.Header("Content-Length", strconv.Itoa(len(body))) // HEAD has it too, with no body
 	c.Data(resp.status, fhirJSON, body)
 }
 
+// writeError writes err as an OperationOutcome with its status, and the headers the status calls for; a 405 names
+// the methods the target serves (Allow, RFC 9110 section 15.5.6).
 func (a *API) writeError(c *gin.Context, err error) {
 	status, issues := errorResponse(err, a.opts.Logger)
 	a.setErrorHeaders(c, status, err)
+	if status == http.StatusMethodNotAllowed {
+		a.setAllow(c)
+	}
 	body, merr := fhir.Marshal(fhir.OperationOutcome(issues))
 	if merr != nil {
 		c.Status(http.StatusInternalServerError)
 		return
 	}
 	a.write(c, &response{status: status, body: body})
+}
+
+// setAllow sets the Allow header of a 405 to the methods the target serves; it is empty when there are none (RFC 9110
+// section 10.2.1), which c.Header would drop.
+func (a *API) setAllow(c *gin.Context) {
+	c.Writer.Header().Set("Allow", strings.Join(a.allowed(c), ", "))
 }
 
 // baseURL is the configured base, or the one the request was made to.
@@ -92,9 +108,12 @@ func (a *API) baseURL(c *gin.Context) string {
 // body reads the request body within the size limit and checks its content type against allowed.
 func (q *request) body(limit int64, allowed ...string) ([]byte, error) {
 	if ct := q.c.GetHeader("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
+		mt, params, err := mime.ParseMediaType(ct)
 		if err != nil || !contains(allowed, mt) {
 			return nil, &statusError{status: http.StatusUnsupportedMediaType, msg: "content type " + truncate(ct, 80) + " is not supported here; send " + strings.Join(allowed, " or ")}
+		}
+		if !isR4(params) {
+			return nil, &statusError{status: http.StatusUnsupportedMediaType, msg: "the body is FHIR version " + truncate(params["fhirversion"], 20) + "; this server takes FHIR R4 (fhirVersion=4.0)"}
 		}
 	}
 	b, err := io.ReadAll(http.MaxBytesReader(q.c.Writer, q.c.Request.Body, limit))
@@ -129,35 +148,49 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// negotiate refuses requests for formats other than JSON (406), before any handler runs.
+// negotiate refuses requests for formats other than FHIR R4 JSON (406), before any handler runs.
 func (a *API) negotiate(c *gin.Context) {
-	if f := c.Query("_format"); f != "" {
-		if !contains([]string{"json", "application/json", "application/fhir+json", "application/json+fhir"}, strings.TrimSpace(f)) {
-			a.writeError(c, &statusError{status: http.StatusNotAcceptable, msg: "only JSON is supported (_format=json)", expr: "_format"})
-			c.Abort()
-			return
-		}
-	} else if acc := c.GetHeader("Accept"); acc != "" && !acceptsJSON(acc) {
-		a.writeError(c, &statusError{status: http.StatusNotAcceptable, msg: "only application/fhir+json and application/json are supported"})
+	if err := acceptable(c.Query("_format"), c.GetHeader("Accept")); err != nil {
+		a.writeError(c, err)
 		c.Abort()
 		return
 	}
 	c.Next()
 }
 
-// acceptsJSON reports whether an Accept header admits a JSON response.
-func acceptsJSON(h string) bool {
-	for _, part := range strings.Split(h, ",") {
-		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-		if err != nil || params["q"] == "0" {
-			continue
+// acceptable checks that a request admits a FHIR R4 JSON response: by its _format, else by its Accept header.
+func acceptable(format, accept string) error {
+	if format != "" {
+		if f := strings.TrimSpace(format); f != "json" && !jsonMediaType(f, resourceContent) {
+			return &statusError{status: http.StatusNotAcceptable, msg: "only FHIR R4 JSON is supported (_format=json)", expr: "_format"}
 		}
-		switch mt {
-		case "*/*", "application/*", "application/json", "application/fhir+json", "application/json+fhir":
-			return true
+		return nil
+	}
+	if accept == "" {
+		return nil
+	}
+	for _, part := range strings.Split(accept, ",") {
+		if jsonMediaType(strings.TrimSpace(part), acceptJSON) {
+			return nil
 		}
 	}
-	return false
+	return &statusError{status: http.StatusNotAcceptable, msg: "only FHIR R4 JSON is supported: application/fhir+json or application/json, with no fhirVersion or fhirVersion=4.0"}
+}
+
+// acceptJSON are the media ranges of an Accept header that admit a FHIR JSON response.
+var acceptJSON = []string{"*/*", "application/*", "application/json", "application/fhir+json", "application/json+fhir"}
+
+// jsonMediaType reports whether v is one of the media types (or ranges) in types, not refused (q=0), and of FHIR R4.
+func jsonMediaType(v string, types []string) bool {
+	mt, params, err := mime.ParseMediaType(v)
+	return err == nil && params["q"] != "0" && contains(types, mt) && isR4(params)
+}
+
+// isR4 reports whether the fhirVersion parameter of a media type, when there is one, names FHIR R4: 4.0 (or the
+// release 4.0.1). See https://hl7.org/fhir/R4/versioning.html#mt-version.
+func isR4(params map[string]string) bool {
+	v, ok := params["fhirversion"] // mime.ParseMediaType lowercases parameter names
+	return !ok || v == "4.0" || v == "4.0.1"
 }
 
 // prefer returns the return preference of the Prefer header: "minimal", "representation" (default) or
@@ -172,4 +205,74 @@ func (q *request) prefer() string {
 		}
 	}
 	return "representation"
+}
+
+// omitEmptyArrays drops the empty arrays that R4 JSON forbids (https://hl7.org/fhir/R4/json.html) from a FHIR JSON
+// body: an object member or an array element whose value is [], and an array left empty by dropping them. It
+// returns body itself when there is none to drop. body is valid JSON, compact as fhir.Marshal writes it, so an
+// empty array is the two bytes [].
+func omitEmptyArrays(body []byte) []byte {
+	if !bytes.Contains(body, []byte("[]")) {
+		return body
+	}
+	type level struct {
+		members int  // members (or elements) written
+		mark    int  // length of out before the current one
+		next    bool // the next value (or key) starts a member
+	}
+	out := make([]byte, 0, len(body))
+	stack := []level{}
+	dropped := false
+	for i := 0; i < len(body); i++ {
+		b := body[i]
+		switch b {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case ',':
+			stack[len(stack)-1].next = true
+			continue
+		case '}', ']':
+			top := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if b == ']' && top.members == 0 && len(stack) > 0 {
+				parent := &stack[len(stack)-1]
+				out, dropped = out[:parent.mark], true
+				parent.members--
+				continue
+			}
+		}
+		if n := len(stack); n > 0 && stack[n-1].next && b != ':' && b != '}' && b != ']' {
+			l := &stack[n-1]
+			l.next, l.mark = false, len(out)
+			if l.members > 0 {
+				out = append(out, ',')
+			}
+			l.members++
+		}
+		switch b {
+		case '{', '[':
+			stack = append(stack, level{next: true})
+		case '"':
+			end := stringEnd(body, i)
+			out = append(out, body[i:end]...)
+			i = end - 1
+			continue
+		}
+		out = append(out, b)
+	}
+	if !dropped {
+		return body
+	}
+	return out
+}
+
+// stringEnd returns the index just past the JSON string that starts at body[start].
+func stringEnd(body []byte, start int) int {
+	i := start + 1
+	for ; body[i] != '"'; i++ {
+		if body[i] == '\\' {
+			i++
+		}
+	}
+	return i + 1
 }
