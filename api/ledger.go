@@ -83,6 +83,7 @@ func (a *API) ledgerEntries(q *request) (*response, error) {
 	if len(entries) > count {
 		entries = entries[:count]
 		next := q.c.Request.URL.Query()
+		next.Set("_count", strconv.Itoa(count)) // as served: a larger _count is cut to maxLedgerCount
 		next.Set("_cursor", strconv.FormatInt(entries[len(entries)-1].Seq, 10))
 		out["next"] = q.base + "/ledger?" + next.Encode()
 	}
@@ -104,14 +105,14 @@ func (a *API) ledgerEntries(q *request) (*response, error) {
 func (a *API) entryQuery(q *request) (ledger.EntryQuery, int, error) {
 	var eq ledger.EntryQuery
 	count := 100
-	if v := q.c.Query("_count"); v != "" {
+	if v, ok := q.c.GetQuery("_count"); ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
 			return eq, 0, badParam("_count", "_count must be a whole number of 1 or more")
 		}
 		count = min(n, maxLedgerCount)
 	}
-	if v := q.c.Query("_cursor"); v != "" {
+	if v, ok := q.c.GetQuery("_cursor"); ok {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
 			return eq, 0, badParam("_cursor", "_cursor must be the sequence number of an entry")

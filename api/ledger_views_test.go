@@ -223,6 +223,9 @@ func TestLedger_BadInput(t *testing.T) {
 		{"/public/waiting-times?period=2026&period=2025", "period"},
 		{"/Organization/R9Z/$pending-actions?_count=1&_count=100", "_count"},
 		{"/ledger/$verify?x=1", "x"},
+		{"/ledger?_count=", "_count"},
+		{"/ledger?_cursor=", "_cursor"},
+		{"/Organization/R9Z/$pending-actions?_cursor=", "_cursor"},
 	} {
 		t.Run(c.path, func(t *testing.T) {
 			oo := wantOutcome(t, s.Do(t, http.MethodGet, c.path, nil), http.StatusBadRequest)

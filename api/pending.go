@@ -36,6 +36,9 @@ func (a *API) pendingActions(q *request) (*response, error) {
 	if err := onlyParams(q, "_count", "_cursor"); err != nil {
 		return nil, err
 	}
+	if v, ok := q.c.GetQuery("_cursor"); ok && v == "" {
+		return nil, badParam("_cursor", "the _cursor is not one of this operation's page links")
+	}
 	count := defaultPendingCount
 	if v, ok := q.c.GetQuery("_count"); ok {
 		n, err := strconv.Atoi(v)
