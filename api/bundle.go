@@ -12,39 +12,22 @@ import (
 	"github.com/accord-fhir/accord/internal/store"
 )
 
-// maxHistoryCount bounds _count on history.
-const maxHistoryCount = 1000
-
 // history serves the history of the system (typ ""), a type (id "") or an instance.
 func (a *API) history(q *request, typ, id string) (*response, error) {
-	hq := store.HistoryQuery{Type: typ, ID: id, Count: 20, Cursor: q.c.Query("_cursor")}
-	if v := q.c.Query("_count"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return nil, badParam("_count", "_count must be a whole number of 1 or more")
-		}
-		hq.Count = min(n, maxHistoryCount)
-	}
-	if v := q.c.Query("_since"); v != "" {
-		t, err := parseInstant(v)
-		if err != nil {
-			return nil, badParam("_since", "_since must be an instant such as 2026-01-31T12:00:00Z")
-		}
-		hq.Since = t
-	}
-	for name := range q.c.Request.URL.Query() {
-		if !contains([]string{"_count", "_since", "_cursor", "_format", "_pretty", "_at", "_list"}, name) {
-			return nil, badParam(name, "history does not take the parameter "+truncate(name, 40))
-		}
-		if name == "_at" || name == "_list" {
-			return nil, badParam(name, "history does not support "+name+" yet")
-		}
+	hq, err := rest.ParseHistory(typ, id, q.c.Request.URL.Query())
+	if err != nil {
+		return nil, err
 	}
 	page, err := a.svc.History(q.ctx, hq)
 	if err != nil {
 		return nil, err
 	}
-	self := strings.TrimSuffix(q.base+"/"+strings.Trim(strings.Join([]string{typ, id}, "/"), "/"), "/") + "/_history"
+	return bundleResponse(historyBundle(q.base, hq, page))
+}
+
+// historyBundle renders a page of history as a history Bundle, with self and next links.
+func historyBundle(base string, hq store.HistoryQuery, page store.HistoryPage) map[string]any {
+	self := strings.TrimSuffix(base+"/"+strings.Trim(strings.Join([]string{hq.Type, hq.ID}, "/"), "/"), "/") + "/_history"
 	b := map[string]any{"resourceType": "Bundle", "type": "history"}
 	if page.Total >= 0 {
 		b["total"] = page.Total
@@ -60,10 +43,10 @@ func (a *API) history(q *request, typ, id string) (*response, error) {
 	b["link"] = links
 	entries := make([]any, 0, len(page.Entries))
 	for _, e := range page.Entries {
-		entries = append(entries, historyEntry(q.base, e))
+		entries = append(entries, historyEntry(base, e))
 	}
 	b["entry"] = entries
-	return bundleResponse(b)
+	return b
 }
 
 func link(rel, base string, params url.Values, cursor string) map[string]any {
@@ -126,7 +109,7 @@ func (a *API) bundle(q *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := a.svc.Bundle(q.ctx, body)
+	res, err := a.svc.Bundle(rest.WithBaseURL(q.ctx, q.base), body)
 	if err != nil {
 		return nil, err
 	}
@@ -142,9 +125,14 @@ func (a *API) responseEntry(q *request, e rest.EntryResult) map[string]any {
 		status, issues := errorResponse(e.Err, a.opts.Logger)
 		return map[string]any{"response": map[string]any{"status": statusLine(status), "outcome": fhir.OperationOutcome(issues)}}
 	}
-	if e.Search != nil {
-		return map[string]any{"resource": searchBundle(q.base, q.base+"/"+e.SearchType, *e.Search),
-			"response": map[string]any{"status": statusLine(http.StatusOK)}}
+	ok := map[string]any{"status": statusLine(http.StatusOK)}
+	switch {
+	case e.Search != nil:
+		return map[string]any{"resource": searchBundle(q.base, q.base+"/"+e.SearchType, *e.Search), "response": ok}
+	case e.History != nil:
+		return map[string]any{"resource": historyBundle(q.base, e.HistoryQuery, *e.History), "response": ok}
+	case e.Capabilities:
+		return map[string]any{"resource": rawJSON(a.cap), "response": ok}
 	}
 	if e.Resource != nil {
 		r := *e.Resource

@@ -29,9 +29,10 @@ func (a *API) systemSearch(q *request) (*response, error) {
 	return bundleResponse(searchBundle(q.base, q.base+"/", page))
 }
 
-// searchContext is the request's context with its Prefer: handling (strict or lenient, the default).
+// searchContext is the request's context with its Prefer: handling (strict or lenient, the default) and its base
+// URL (references to the server's resources match whether written relative or absolute under it).
 func (q *request) searchContext() context.Context {
-	return search.WithStrictHandling(q.ctx, q.handling() == "strict")
+	return rest.WithBaseURL(search.WithStrictHandling(q.ctx, q.handling() == "strict"), q.base)
 }
 
 // handling returns the Prefer: handling preference, "strict" or "lenient" ("" when not given).

@@ -13,7 +13,8 @@ import (
 type ParseOptions struct {
 	// Strict makes an unknown parameter an error (Prefer: handling=strict) instead of a warning.
 	Strict bool
-	// BaseURL is the service's base URL, if known: absolute references under it are also searched as relative.
+	// BaseURL is the service's base URL, if known: a reference value to one of its resources matches it written
+	// relative (Type/id) or absolute ([base]/Type/id), and :Type takes either form.
 	BaseURL string
 }
 

@@ -66,33 +66,32 @@ func parseToken(name, modifier, alt string) (Value, error) {
 }
 
 // parseReference parses a reference value: Type/id, id (any of the parameter's target types), an absolute URL,
-// a canonical URL (with |version); with :Type, id or Type/id; with :identifier, a token.
+// a canonical URL (with |version); with :Type, id or Type/id; with :identifier, a token. When the service's base
+// URL is known, a reference to one of its resources is the same whether written relative (Type/id) or absolute
+// ([base]/Type/id): the value matches both forms, and :Type takes either.
 func (p *parser) parseReference(name string, param *Param, modifier, target, alt string) (Value, error) {
 	if modifier == "identifier" {
 		return parseToken(name, "", alt)
 	}
 	raw := unescape(alt)
 	v := Value{Raw: raw}
+	local, own := p.cutBase(raw)
 	switch {
 	case target != "":
-		id := raw
-		if typ, rest, ok := strings.Cut(raw, "/"); ok {
+		id := local
+		if typ, rest, ok := strings.Cut(local, "/"); ok {
 			if typ != target {
 				return v, invalid(name, "%s: the reference %q is not to a %s", name, truncate(raw, 60), target)
 			}
 			id = rest
 		}
-		v.Refs = []string{target + "/" + NormalizeReference(id)}
+		v.Refs = p.withBase(target + "/" + NormalizeReference(id))
+	case own:
+		v.Refs = []string{NormalizeReference(raw), NormalizeReference(local)}
 	case strings.Contains(raw, "://") || strings.HasPrefix(raw, "urn:"):
-		ref := NormalizeReference(raw)
-		v.Refs = []string{ref}
-		if base := strings.TrimSuffix(p.opts.BaseURL, "/"); base != "" {
-			if rel, ok := strings.CutPrefix(ref, base+"/"); ok {
-				v.Refs = append(v.Refs, rel)
-			}
-		}
-	case strings.Contains(raw, "/"):
 		v.Refs = []string{NormalizeReference(raw)}
+	case strings.Contains(raw, "/"):
+		v.Refs = p.withBase(NormalizeReference(raw))
 	default:
 		if !fhir.ValidID(raw) {
 			v.Refs = []string{raw}
@@ -103,11 +102,32 @@ func (p *parser) parseReference(name string, param *Param, modifier, target, alt
 			types = fhir.ResourceTypes()
 		}
 		for _, t := range types {
-			v.Refs = append(v.Refs, t+"/"+raw)
+			v.Refs = append(v.Refs, p.withBase(t+"/"+raw)...)
 		}
 		v.Refs = append(v.Refs, raw) // a canonical or relative URI written as is
 	}
 	return v, nil
+}
+
+// cutBase returns ref relative to the service's base URL and true when ref is an absolute URL under it (ref and
+// false otherwise).
+func (p *parser) cutBase(ref string) (string, bool) {
+	if base := strings.TrimSuffix(p.opts.BaseURL, "/"); base != "" {
+		if rel, ok := strings.CutPrefix(ref, base+"/"); ok && rel != "" {
+			return rel, true
+		}
+	}
+	return ref, false
+}
+
+// withBase returns the keys a relative reference Type/id is indexed under: itself, and its absolute form when
+// the service's base URL is known.
+func (p *parser) withBase(ref string) []string {
+	base := strings.TrimSuffix(p.opts.BaseURL, "/")
+	if typ, _, ok := strings.Cut(ref, "/"); ok && base != "" && fhir.IsResourceType(typ) {
+		return []string{ref, base + "/" + ref}
+	}
+	return []string{ref}
 }
 
 // parseDate parses [prefix]date: a date or date-time at any precision (2024, 2024-03, 2024-03-15T10:00Z …).

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,7 +37,13 @@ type EntryResult struct {
 	// Search is the result of a GET entry that searches (Type?criteria); SearchType is its resource type.
 	Search     *SearchPage
 	SearchType string
-	Err        error
+	// History is the page of a GET entry of history (Type/id/_history, Type/_history or _history), read with
+	// HistoryQuery.
+	History      *store.HistoryPage
+	HistoryQuery store.HistoryQuery
+	// Capabilities reports a GET metadata entry, answered with the server's CapabilityStatement.
+	Capabilities bool
+	Err          error
 }
 
 // BundleResult is the processing of a batch or transaction: Type is "batch" or "transaction".
@@ -61,6 +68,8 @@ type entry struct {
 	existing    *fhir.Resource
 	noop        bool
 	issues      []fhir.Issue
+	history     *store.HistoryQuery // a GET of history
+	metadata    bool                // a GET of the CapabilityStatement
 }
 
 // Bundle processes a batch or transaction Bundle. A transaction is all or nothing: its error is an *EntryError
@@ -68,7 +77,7 @@ type entry struct {
 // reports each entry's error in its EntryResult.
 func (s *Service) Bundle(ctx context.Context, body []byte) (BundleResult, error) {
 	for attempt := 1; ; attempt++ {
-		kind, entries, parseErrs, err := s.parseBundle(body)
+		kind, entries, parseErrs, err := s.parseBundle(body, BaseURLFrom(ctx))
 		if err != nil {
 			return BundleResult{}, err
 		}
@@ -107,8 +116,8 @@ func (s *Service) claimParams(entries []*entry, key string) url.Values {
 const maxBundleAttempts = 50
 
 // parseBundle decodes a batch or transaction; a transaction fails on its first bad entry, a batch keeps each
-// entry's error.
-func (s *Service) parseBundle(body []byte) (string, []*entry, []error, error) {
+// entry's error. base is the service's base URL, which absolute request urls must start with.
+func (s *Service) parseBundle(body []byte, base string) (string, []*entry, []error, error) {
 	obj, err := fhir.DecodeObject(body, s.opts.MaxDepth)
 	if err != nil {
 		return "", nil, nil, err
@@ -128,7 +137,7 @@ func (s *Service) parseBundle(body []byte) (string, []*entry, []error, error) {
 	parseErrs := make([]error, len(rawEntries))
 	fullURLs := map[string]int{}
 	for i, raw := range rawEntries {
-		e, err := parseEntry(i, raw)
+		e, err := parseEntry(i, raw, base)
 		entries[i], parseErrs[i] = e, err
 		if err != nil && kind == "transaction" {
 			return "", nil, nil, err
@@ -152,7 +161,7 @@ func entryErr(i int, code fhir.IssueType, path, format string, args ...any) erro
 }
 
 // parseEntry reads an entry's request and resource.
-func parseEntry(i int, raw any) (*entry, error) {
+func parseEntry(i int, raw any, base string) (*entry, error) {
 	m, ok := raw.(map[string]any)
 	if !ok {
 		return nil, entryErr(i, fhir.IssueStructure, "", "a Bundle entry must be an object")
@@ -176,8 +185,11 @@ func parseEntry(i int, raw any) (*entry, error) {
 		}
 		e.ifNoneExist = v
 	}
-	if err := e.parseURL(rawURL); err != nil {
+	if err := e.parseURL(rawURL, base); err != nil {
 		return e, err
+	}
+	if (e.history != nil || e.metadata) && slices.Contains([]string{"POST", "PUT", "PATCH", "DELETE"}, e.method) {
+		return e, entryErr(i, fhir.IssueNotSupported, "request.url", "history and metadata can only be read (GET), not %s", e.method)
 	}
 	if res, ok := m["resource"].(map[string]any); ok {
 		e.obj = res
@@ -203,29 +215,16 @@ func parseEntry(i int, raw any) (*entry, error) {
 	return e, nil
 }
 
-// parseURL reads "Type", "Type/id", "Type/id/_history/vid" or "Type?query" (absolute URLs are cut to the part
-// from the resource type on).
-func (e *entry) parseURL(raw string) error {
-	path, query, _ := strings.Cut(raw, "?")
-	segs := strings.Split(strings.Trim(path, "/"), "/")
-	for len(segs) > 0 && !fhir.IsResourceType(segs[0]) {
-		segs = segs[1:]
+// parseURL reads the url of an entry's request, relative to the service's base: "Type", "Type/id",
+// "Type/id/_history/vid", "Type?query", and to read history and the CapabilityStatement "Type/id/_history",
+// "Type/_history", "_history" and "metadata". An absolute url must start with base (and is then read as relative);
+// any other absolute url names another server, and is refused.
+func (e *entry) parseURL(raw, base string) error {
+	rel, ok := relativeToBase(raw, base)
+	if !ok {
+		return entryErr(e.index, fhir.IssueInvalid, "request.url", "the url %q is not on this server: an absolute url must start with the server's base (%s)", truncate(raw, 100), base)
 	}
-	if len(segs) == 0 {
-		return entryErr(e.index, fhir.IssueNotFound, "request.url", "the url names no FHIR R4 resource type")
-	}
-	e.typ = segs[0]
-	if len(segs) >= 2 {
-		e.id = segs[1]
-		if !fhir.ValidID(e.id) {
-			return &EntryError{Index: e.index, Err: badID(e.id)}
-		}
-	}
-	if len(segs) == 4 && segs[2] == "_history" {
-		e.vid = segs[3]
-	} else if len(segs) > 2 {
-		return entryErr(e.index, fhir.IssueNotSupported, "request.url", "the url is not of a supported form")
-	}
+	path, query, _ := strings.Cut(rel, "?")
 	if query != "" {
 		v, err := url.ParseQuery(query)
 		if err != nil {
@@ -233,6 +232,44 @@ func (e *entry) parseURL(raw string) error {
 		}
 		e.query = v
 	}
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	switch {
+	case len(segs) == 1 && segs[0] == "metadata":
+		e.metadata = true
+		return nil
+	case len(segs) == 1 && segs[0] == "_history":
+		return e.parseHistory()
+	case !fhir.IsResourceType(segs[0]):
+		return entryErr(e.index, fhir.IssueNotFound, "request.url", "the url names no FHIR R4 resource type")
+	}
+	e.typ = segs[0]
+	if len(segs) == 2 && segs[1] == "_history" {
+		return e.parseHistory()
+	}
+	if len(segs) >= 2 {
+		e.id = segs[1]
+		if !fhir.ValidID(e.id) {
+			return &EntryError{Index: e.index, Err: badID(e.id)}
+		}
+	}
+	switch {
+	case len(segs) == 3 && segs[2] == "_history":
+		return e.parseHistory()
+	case len(segs) == 4 && segs[2] == "_history":
+		e.vid = segs[3]
+	case len(segs) > 2:
+		return entryErr(e.index, fhir.IssueNotSupported, "request.url", "the url is not of a supported form")
+	}
+	return nil
+}
+
+// parseHistory reads the parameters of a history entry.
+func (e *entry) parseHistory() error {
+	hq, err := ParseHistory(e.typ, e.id, e.query)
+	if err != nil {
+		return &EntryError{Index: e.index, Err: err}
+	}
+	e.history = &hq
 	return nil
 }
 

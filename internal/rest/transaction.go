@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -15,6 +14,12 @@ import (
 // batch processes each entry independently.
 func (s *Service) batch(ctx context.Context, entries []*entry, parseErrs []error) []EntryResult {
 	results := make([]EntryResult, len(entries))
+	fullURLs := map[string]int{}
+	for _, e := range entries {
+		if e != nil && e.fullURL != "" {
+			fullURLs[e.fullURL] = e.index
+		}
+	}
 	for i, e := range entries {
 		if parseErrs[i] != nil {
 			results[i] = EntryResult{Err: parseErrs[i]}
@@ -23,21 +28,24 @@ func (s *Service) batch(ctx context.Context, entries []*entry, parseErrs []error
 			}
 			continue
 		}
-		results[i] = s.batchEntry(ctx, e)
+		results[i] = s.batchEntry(ctx, e, fullURLs)
 	}
 	return results
 }
 
-func (s *Service) batchEntry(ctx context.Context, e *entry) EntryResult {
+// batchEntry runs one entry of a batch; fullURLs are the fullUrls of the batch's entries.
+func (s *Service) batchEntry(ctx context.Context, e *entry, fullURLs map[string]int) EntryResult {
 	r := EntryResult{Method: e.method}
+	if e.method == "GET" || e.method == "HEAD" {
+		return s.getEntry(ctx, e)
+	}
+	if e.method == "POST" || e.method == "PUT" {
+		if err := batchRefs(e.obj, e.typ, fullURLs); err != nil {
+			return EntryResult{Method: e.method, Err: &EntryError{Index: e.index, Err: err}}
+		}
+	}
 	var err error
 	switch e.method {
-	case "GET", "HEAD":
-		if e.id == "" {
-			r.Search, r.SearchType, err = s.searchEntry(ctx, e)
-			break
-		}
-		r.Resource, err = s.readEntry(ctx, e)
 	case "POST":
 		body, merr := fhir.Marshal(e.obj)
 		if merr != nil {
@@ -71,6 +79,71 @@ func (s *Service) batchEntry(ctx context.Context, e *entry) EntryResult {
 	}
 	if err != nil {
 		r.Err = &EntryError{Index: e.index, Err: err}
+	}
+	return r
+}
+
+// batchRefs refuses a batch entry's resource that refers to anything by urn:uuid or urn:oid, to another entry
+// of the batch (by its fullUrl) or to nothing: the entries of a batch are independent ("there SHALL be no
+// interdependencies between the different entries", R4 http.html#brules), so such a reference would be left
+// dangling. The error has an issue for each such reference, naming its element (Observation.subject.reference).
+func batchRefs(obj fhir.Object, typ string, fullURLs map[string]int) error {
+	var issues []fhir.Issue
+	walkRefs(obj, typ, func(ref, path string) {
+		if !strings.HasPrefix(ref, "urn:uuid:") && !strings.HasPrefix(ref, "urn:oid:") {
+			return
+		}
+		msg := fmt.Sprintf("the reference %q matches no fullUrl in the Bundle", truncate(ref, 100))
+		if i, ok := fullURLs[ref]; ok {
+			msg = fmt.Sprintf("the reference %q is the fullUrl of Bundle.entry[%d]: the entries of a batch are independent, "+
+				"and references between them are not resolved (use a transaction)", truncate(ref, 100), i)
+		}
+		issues = append(issues, fhir.Issue{Severity: fhir.SeverityError, Code: fhir.IssueInvalid, Details: msg, Expression: []string{path}})
+	})
+	if len(issues) == 0 {
+		return nil
+	}
+	slices.SortFunc(issues, func(a, b fhir.Issue) int { return strings.Compare(a.Expression[0], b.Expression[0]) })
+	return &fhir.Error{Code: fhir.IssueInvalid, Issues: issues}
+}
+
+// walkRefs calls fn with each Reference.reference in node and its path.
+func walkRefs(node any, path string, fn func(ref, path string)) {
+	switch n := node.(type) {
+	case map[string]any:
+		for k, v := range n {
+			if ref, ok := v.(string); ok && k == "reference" {
+				fn(ref, path+"."+k)
+				continue
+			}
+			walkRefs(v, path+"."+k, fn)
+		}
+	case []any:
+		for i, v := range n {
+			walkRefs(v, fmt.Sprintf("%s[%d]", path, i), fn)
+		}
+	}
+}
+
+// getEntry runs a GET or HEAD entry: a read, vread, search, history, or the CapabilityStatement (which the
+// caller renders).
+func (s *Service) getEntry(ctx context.Context, e *entry) EntryResult {
+	r := EntryResult{Method: e.method}
+	var err error
+	switch {
+	case e.metadata:
+		r.Capabilities = true
+	case e.history != nil:
+		var page store.HistoryPage
+		page, err = s.History(ctx, *e.history)
+		r.History, r.HistoryQuery = &page, *e.history
+	case e.id == "":
+		r.Search, r.SearchType, err = s.searchEntry(ctx, e)
+	default:
+		r.Resource, err = s.readEntry(ctx, e)
+	}
+	if err != nil {
+		return EntryResult{Method: e.method, Err: asEntryError(e.index, err)}
 	}
 	return r
 }
@@ -115,8 +188,9 @@ func (s *Service) transaction(ctx context.Context, entries []*entry) ([]EntryRes
 	}
 	var writes []store.Write
 	var owners []*entry
+	var ty typer
 	for _, e := range entries {
-		w, err := s.prepareWrite(ctx, e, refs)
+		w, err := s.prepareWrite(ctx, e, refs, &ty)
 		if err != nil {
 			return nil, err
 		}
@@ -147,21 +221,10 @@ func (s *Service) transaction(ctx context.Context, entries []*entry) ([]EntryRes
 			results[e.index] = EntryResult{Method: e.method, Outcome: Outcome{Resource: *e.existing, Existing: true}}
 		case e.noop:
 			results[e.index] = EntryResult{Method: e.method, Outcome: Outcome{Noop: true}}
-		case (e.method == "GET" || e.method == "HEAD") && e.id == "":
-			// A search runs after the writes, so that it sees them.
-			page, typ, err := s.searchEntry(ctx, e)
-			results[e.index] = EntryResult{Method: e.method, Search: page, SearchType: typ}
-			if err != nil {
-				results[e.index] = EntryResult{Method: e.method, Err: asEntryError(e.index, err)}
-			}
 		case e.method == "GET" || e.method == "HEAD":
-			// checkReads found it readable; a concurrent delete since then fails this entry only, since the
-			// writes are committed.
-			r, err := s.readEntry(ctx, e)
-			results[e.index] = EntryResult{Method: e.method, Resource: r}
-			if err != nil {
-				results[e.index] = EntryResult{Method: e.method, Err: asEntryError(e.index, err)}
-			}
+			// Reads, searches and history run after the writes, so that they see them. checkReads found them
+			// possible; a concurrent delete since then fails this entry only, since the writes are committed.
+			results[e.index] = s.getEntry(ctx, e)
 		}
 	}
 	return results, nil
@@ -175,7 +238,16 @@ func (s *Service) checkReads(ctx context.Context, entries []*entry, writes []sto
 		written[w.Type+"/"+w.ID] = w
 	}
 	for _, e := range entries {
-		if e.method != "GET" && e.method != "HEAD" {
+		if e.method != "GET" && e.method != "HEAD" || e.metadata {
+			continue
+		}
+		if e.history != nil {
+			if _, ok := written[e.typ+"/"+e.id]; ok && e.id != "" {
+				continue // the history of a resource this transaction writes
+			}
+			if _, err := s.History(ctx, *e.history); err != nil {
+				return asEntryError(e.index, err)
+			}
 			continue
 		}
 		if e.id == "" { // a search: fail now on a bad request; its results come after the writes
@@ -296,7 +368,7 @@ func (s *Service) resolveEntry(ctx context.Context, e *entry, refs map[string]st
 
 // prepareWrite rewrites an entry's references and validates its resource; it returns nil for entries that write
 // nothing.
-func (s *Service) prepareWrite(ctx context.Context, e *entry, refs map[string]string) (*store.Write, error) {
+func (s *Service) prepareWrite(ctx context.Context, e *entry, refs map[string]string, ty *typer) (*store.Write, error) {
 	if e.existing != nil || e.noop {
 		return nil, nil
 	}
@@ -320,7 +392,7 @@ func (s *Service) prepareWrite(ctx context.Context, e *entry, refs map[string]st
 	default:
 		return nil, nil
 	}
-	if err := s.rewriteRefs(ctx, e, e.obj, "resource", refs); err != nil {
+	if err := s.rewriteRefs(ctx, e, refs, ty); err != nil {
 		return nil, err
 	}
 	if e.method == "PUT" {
@@ -364,59 +436,4 @@ func prefixIssues(err error, index int, typ string) error {
 		out.Issues = append(out.Issues, is)
 	}
 	return out
-}
-
-// rewriteRefs replaces references to other entries' fullUrls, and conditional references, by "Type/id".
-func (s *Service) rewriteRefs(ctx context.Context, e *entry, node any, path string, refs map[string]string) error {
-	switch n := node.(type) {
-	case map[string]any:
-		for k, v := range n {
-			p := path + "." + k
-			if ref, ok := v.(string); ok && k == "reference" {
-				resolved, err := s.resolveRef(ctx, e, ref, p, refs)
-				if err != nil {
-					return err
-				}
-				n[k] = resolved
-				continue
-			}
-			if err := s.rewriteRefs(ctx, e, v, p, refs); err != nil {
-				return err
-			}
-		}
-	case []any:
-		for i, v := range n {
-			if err := s.rewriteRefs(ctx, e, v, fmt.Sprintf("%s[%d]", path, i), refs); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func (s *Service) resolveRef(ctx context.Context, e *entry, ref, path string, refs map[string]string) (string, error) {
-	if to, ok := refs[ref]; ok {
-		return to, nil
-	}
-	if strings.HasPrefix(ref, "urn:uuid:") || strings.HasPrefix(ref, "urn:oid:") {
-		return "", entryErr(e.index, fhir.IssueInvalid, path, "the reference %q matches no fullUrl in the Bundle", truncate(ref, 100))
-	}
-	typ, query, isQuery := strings.Cut(ref, "?")
-	if !isQuery || !fhir.IsResourceType(typ) {
-		return ref, nil
-	}
-	params, err := url.ParseQuery(query)
-	if err != nil {
-		return "", entryErr(e.index, fhir.IssueInvalid, path, "the conditional reference has a malformed query")
-	}
-	m, _, err := s.matchOne(ctx, typ, params) // what the caller may not see matches nothing
-	switch {
-	case errors.Is(err, store.ErrPreconditionFailed):
-		return "", &EntryError{Index: e.index, Err: err}
-	case err != nil:
-		return "", &EntryError{Index: e.index, Err: err}
-	case m == nil:
-		return "", entryErr(e.index, fhir.IssueInvalid, path, "the conditional reference matches no %s", typ)
-	}
-	return m.Reference(), nil
 }

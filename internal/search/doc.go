@@ -66,6 +66,11 @@
 //     (not-supported); _text, _content, _query, _filter, _list and near too; _contained=true or both and
 //     _containedType=contained as well: contained resources are not searched (_contained=false and
 //     _containedType=container, the defaults, are accepted).
+//   - References are indexed as written. A reference to one of the server's own resources is the same written
+//     relative (Patient/x) or absolute under the server's base ([base]/Patient/x): a value in either form matches
+//     both, :Patient takes either, and _include, _revinclude, chains and _has follow both. The base is applied
+//     at query time (the request's, rest.WithBaseURL, else Options.BaseURL): it is not known at index time when
+//     derived from each request, and indexing under it would go stale if it changed.
 //   - Chains and _has look at the referenced resources without the caller's organisation scoping (which applies
 //     to the searched type and to included resources).
 //   - _summary and _elements apply to the matches, not to included resources. The total is given without

@@ -55,6 +55,7 @@ type includer struct {
 	have     map[string]bool
 	included []fhir.Resource
 	full     bool
+	base     string // the service's base URL: references under it are to its resources
 }
 
 // include returns the resources the matches include and revinclude, with a warning when Options.MaxIncluded cut
@@ -63,7 +64,7 @@ func (s *Searcher) include(ctx context.Context, q *fhirsearch.Query, matches []f
 	if len(q.Includes)+len(q.RevIncludes) == 0 || len(matches) == 0 {
 		return nil, nil, nil
 	}
-	in := &includer{s: s, ctx: ctx, q: q, have: map[string]bool{}}
+	in := &includer{s: s, ctx: ctx, q: q, have: map[string]bool{}, base: s.baseURL(ctx)}
 	for _, r := range matches {
 		in.have[r.Reference()] = true
 	}
@@ -127,6 +128,7 @@ func (in *includer) forward(frontier []fhir.Resource, fields []map[string]any, i
 			}
 			for _, p := range in.s.includeParams(r.Type, inc) {
 				for _, ref := range fhirsearch.Strings(fields[i][field(p.Code, "")]) {
+					ref = localRef(ref, in.base)
 					typ, id, ok := strings.Cut(ref, "/")
 					if !ok || !fhir.IsResourceType(typ) || !fhir.ValidID(id) || (inc.Target != "" && typ != inc.Target) || in.have[ref] {
 						continue
@@ -160,11 +162,30 @@ func (in *includer) revRefs(frontier []fhir.Resource, inc fhirsearch.Include) []
 	for _, r := range frontier {
 		if len(inc.Param.Targets) == 0 || slices.Contains(inc.Param.Targets, r.Type) {
 			if inc.Target == "" || inc.Target == r.Type {
-				refs = append(refs, r.Reference())
+				refs = append(refs, refKeys(r.Reference(), in.base)...)
 			}
 		}
 	}
 	return refs
+}
+
+// localRef is ref relative to base when it is an absolute reference under base, ref otherwise.
+func localRef(ref, base string) string {
+	if base != "" {
+		if rel, ok := strings.CutPrefix(ref, base+"/"); ok {
+			return rel
+		}
+	}
+	return ref
+}
+
+// refKeys are the index keys of references to a resource of the service (ref is Type/id): ref, and with the
+// base known its absolute form.
+func refKeys(ref, base string) []any {
+	if base == "" {
+		return []any{ref}
+	}
+	return []any{ref, base + "/" + ref}
 }
 
 // fetch reads the resources of typ meeting cond, with the fields of the :iterate includes from typ.

@@ -220,6 +220,7 @@ func componentRegex(p *fhirsearch.Param, v fhirsearch.Value, now time.Time) stri
 // become the references the parameter must hold.
 func (pl *planner) chain(c fhirsearch.Criterion) (store.Cond, error) {
 	var refs []any
+	base := pl.s.baseURL(pl.ctx)
 	for _, inner := range c.Chain {
 		conds, err := pl.conds([]fhirsearch.Criterion{inner})
 		if err != nil {
@@ -233,7 +234,7 @@ func (pl *planner) chain(c fhirsearch.Criterion) (store.Cond, error) {
 			return store.Cond{}, tooMany(c.Name, pl.s.opts.MaxChainMatches, inner.Type)
 		}
 		for _, r := range page.Resources {
-			refs = append(refs, r.Reference())
+			refs = append(refs, refKeys(r.Reference(), base)...)
 		}
 	}
 	return store.Cond{Field: field(c.Param.Code, ""), Op: store.OpEq, Values: refs}, nil
@@ -257,9 +258,10 @@ func (pl *planner) has(c fhirsearch.Criterion) (store.Cond, error) {
 	}
 	seen := map[string]bool{}
 	var ids []any
+	base := pl.s.baseURL(pl.ctx)
 	for _, f := range page.Fields {
 		for _, ref := range fhirsearch.Strings(f[refField]) {
-			if id, ok := strings.CutPrefix(ref, c.Type+"/"); ok && !seen[id] {
+			if id, ok := strings.CutPrefix(localRef(ref, base), c.Type+"/"); ok && !seen[id] {
 				seen[id] = true
 				ids = append(ids, id)
 			}

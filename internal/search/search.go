@@ -27,8 +27,9 @@ type Options struct {
 	MaxIncluded, MaxIterate int
 	// MaxMatch bounds the resources a conditional interaction's criteria are matched against.
 	MaxMatch int
-	// BaseURL is the service's public base URL, when configured: absolute references to it are searched as
-	// relative ones.
+	// BaseURL is the service's public base URL, when configured: a reference to one of its resources is searched
+	// for and included whether written relative (Type/id) or absolute ([base]/Type/id). A base URL in a search's
+	// context (rest.WithBaseURL, the base the request was made to) takes its place.
 	BaseURL string
 	// Terminology resolves the token modifiers :in, :not-in, :below and :above; nil refuses them (not-supported).
 	Terminology Terminology
@@ -101,7 +102,20 @@ func strictHandling(ctx context.Context) bool {
 }
 
 func (s *Searcher) parse(ctx context.Context, typ string, params url.Values, strict bool) (*fhirsearch.Query, error) {
-	return s.reg.Parse(typ, params, fhirsearch.ParseOptions{Strict: strict || strictHandling(ctx), BaseURL: s.opts.BaseURL})
+	return s.reg.Parse(typ, params, fhirsearch.ParseOptions{Strict: strict || strictHandling(ctx), BaseURL: s.baseURL(ctx)})
+}
+
+// baseURL is the service's base URL for a search in ctx: the request's (rest.WithBaseURL), else the configured
+// one; "" when neither is known.
+//
+// References are indexed as written, and the base is applied when searching rather than when indexing: the
+// indexer does not know the base when it is derived from each request (no ACCORD_BASE_URL), and a base
+// configured later would leave the index of stored resources stale.
+func (s *Searcher) baseURL(ctx context.Context) string {
+	if b := rest.BaseURLFrom(ctx); b != "" {
+		return b
+	}
+	return strings.TrimSuffix(s.opts.BaseURL, "/")
 }
 
 // find runs one store query; the caller's restriction (store.WithRestriction) applies to every query a search
