@@ -15,7 +15,14 @@ import (
 
 // maxRounds bounds the rounds of Task writes one batch makes (a round per change of one obligation, plus retries
 // after another writer's change).
-const maxRounds = 8
+const maxRounds = 12
+
+// conflictBackoff is how long apply waits after a round in which another writer changed obligations first (its
+// write may not have reached the current view yet), doubling each round up to maxConflictBackoff.
+const (
+	conflictBackoff    = 5 * time.Millisecond
+	maxConflictBackoff = 200 * time.Millisecond
+)
 
 // process handles a batch of committed versions: first the obligations their triggers open, update or cancel,
 // then the resources that came early for the obligations just opened, then the obligations the batch fulfils, then
@@ -152,6 +159,7 @@ func (b *batch) apply(ctx context.Context, ds []decision) error {
 			writes, planned, owners = append(writes, w), append(planned, o), append(owners, d)
 		}
 		errs := b.l.ls.CommitTasks(ctx, writes)
+		conflicted := false
 		for i, err := range errs {
 			o := planned[i]
 			switch {
@@ -165,12 +173,19 @@ func (b *batch) apply(ctx context.Context, ds []decision) error {
 				}
 			case errors.Is(err, store.ErrConflict):
 				delete(b.known, o.ID)
-				next = append(next, owners[i])
+				next, conflicted = append(next, owners[i]), true
 			default:
 				return fmt.Errorf("write obligation %s: %w", o.ID, err)
 			}
 		}
 		ds = next
+		if conflicted {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(min(conflictBackoff<<round, maxConflictBackoff)):
+			}
+		}
 	}
 	return nil
 }
