@@ -71,10 +71,16 @@ func TestAudit_EveryRequestRecorded_AdminsSearchIt(t *testing.T) {
 		!strings.Contains(text, `"description":"the target of an interaction refused to the client: nothing of it was disclosed","what":{"reference":"Task/`+f.b+`"}`) {
 		t.Errorf("the invisible read lists the resource as touched, or not as the target refused: %s", text)
 	}
-	// Who tried to reach Task b is found by entity.
+	// A batch entry refused on its own names its target too.
+	batch := map[string]any{"resourceType": "Bundle", "type": "batch", "entry": []any{
+		map[string]any{"request": map[string]any{"method": "GET", "url": "Task/" + f.a}},
+		map[string]any{"request": map[string]any{"method": "GET", "url": "Task/" + f.b}}}}
+	wantStatus(t, s.as(t, provRJ1, "POST", "/", batch), http.StatusOK, "batch")
+	s.FlushAudit(t)
+	// Who tried to reach Task b is found by entity: the refused read and the refused batch entry.
 	_, tried := auditEvents(t, s.as(t, adminOps, "GET", "/AuditEvent?entity=Task/"+f.b+"&agent="+provRJ1, nil))
-	if len(tried) != 1 || tried[0]["outcome"] != "4" {
-		t.Errorf("the audit trail by entity Task/%s holds %d events of %s, want the refused read", f.b, len(tried), provRJ1)
+	if len(tried) != 2 {
+		t.Errorf("the audit trail by entity Task/%s holds %d events of %s, want the refused read and the batch", f.b, len(tried), provRJ1)
 	}
 	if !strings.Contains(eventText(t, transaction), `"action":"E"`) || !strings.Contains(eventText(t, transaction), `"reference":"Task/`) {
 		t.Errorf("the transaction event does not list the Task it wrote: %s", eventText(t, transaction))

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/accord-fhir/accord/fhir"
+	"github.com/accord-fhir/accord/internal/audit"
 	"github.com/accord-fhir/accord/internal/store"
 )
 
@@ -29,6 +30,9 @@ func (s *Service) batch(ctx context.Context, entries []*entry, parseErrs []error
 			continue
 		}
 		results[i] = s.batchEntry(ctx, e, fullURLs)
+		if results[i].Err != nil && e.typ != "" && e.id != "" {
+			audit.Refuse(ctx, e.typ+"/"+e.id) // refused on its own: who tried is found by its target
+		}
 	}
 	return results
 }
