@@ -19,11 +19,16 @@ var (
 	valuesLimit   = fmt.Sprint(mongo.DefaultMaxIndexValues)
 )
 
-// longFamily is a Patient whose one family name has n characters: the current view repeats an indexed string
-// about ten times (family, name and phonetic, each folded, exact and sort), so that 2 MB make some 20 MB.
+// longFamily is a Patient whose family names have n characters in all, at most 1,000,000 each (R4 caps a string
+// at 1 MB): the current view repeats each indexed name several times (family and name, folded and exact, beside
+// the resource itself), so that 3 MB of distinct names take more than the 15 MiB limit.
 func longFamily(value string, n int) map[string]any {
 	p := patient(value)
-	p["name"] = []any{map[string]any{"family": strings.Repeat("d", n)}}
+	var names []any
+	for i := 0; n > 0; i, n = i+1, n-1_000_000 { // distinct names: the index keeps each value once
+		names = append(names, map[string]any{"family": strings.Repeat(string(rune('d'+i)), min(n, 1_000_000))})
+	}
+	p["name"] = names
 	return p
 }
 
@@ -85,7 +90,7 @@ func wantRecoverQuiet(t *testing.T, s *apitest.Server, w *warnings) {
 func TestWrite_TooLarge_413_NothingStored(t *testing.T) {
 	s, w := startLogged(t)
 	existing := create(t, s, patient(unique("big")))
-	big := longFamily(unique("big"), 2_000_000)
+	big := longFamily(unique("big"), 3_000_000)
 	for _, tc := range []struct {
 		name, method, id string
 		body             map[string]any
@@ -133,7 +138,7 @@ func TestTransaction_TooLargeEntry_NothingCommitted(t *testing.T) {
 	before := historyLen(t, s, "/_history")
 	b := bundle("transaction",
 		entry("", map[string]any{"resourceType": "Patient", "id": "tx-small"}, "method", "PUT", "url", "Patient/tx-small"),
-		entry("", longFamily(value, 2_000_000), "method", "POST", "url", "Patient"),
+		entry("", longFamily(value, 3_000_000), "method", "POST", "url", "Patient"),
 	)
 	wantOutcome(t, s.Do(t, http.MethodPost, "/", b), http.StatusRequestEntityTooLarge, "Bundle.entry[1]", "too large", documentLimit)
 	if n := historyLen(t, s, "/_history"); n != before {
@@ -151,7 +156,7 @@ func TestBatch_TooLargeEntry_FailsAlone(t *testing.T) {
 	first, big, last := unique("b"), unique("b"), unique("b")
 	entries := responseEntries(t, s, bundle("batch",
 		entry("", patient(first), "method", "POST", "url", "Patient"),
-		entry("", longFamily(big, 2_000_000), "method", "POST", "url", "Patient"),
+		entry("", longFamily(big, 3_000_000), "method", "POST", "url", "Patient"),
 		entry("", manyNames(big, 20_000), "method", "POST", "url", "Patient"),
 		entry("", patient(last), "method", "POST", "url", "Patient"),
 	))

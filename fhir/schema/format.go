@@ -68,6 +68,9 @@ func formats() []*jsonschema.Format {
 	return fs
 }
 
+// maxText is the largest text value, in bytes: R4 says strings SHALL NOT exceed 1 MB.
+const maxText = 1 << 20
+
 // checkText checks that a text value holds no control character other than tab, line feed and carriage return
 // (R4 datatypes: "Strings SHALL NOT contain Unicode character points below 32, except for u0009 (horizontal tab),
 // u0010 (carriage return) and u0013 (line feed)"). Values of other JSON types are left to the type keyword.
@@ -75,6 +78,10 @@ func checkText(v any) error {
 	s, ok := v.(string)
 	if !ok {
 		return nil
+	}
+	if len(s) > maxText {
+		return &formatError{"it must not exceed 1 MB (R4: strings SHALL NOT exceed 1MB in size)",
+			fmt.Sprintf("%d bytes", len(s))}
 	}
 	for i, r := range s {
 		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' {

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/accord-fhir/accord/fhir"
@@ -55,6 +56,8 @@ func TestValidate_PrimitiveValues(t *testing.T) {
 		{"markdown with NUL", "./task.json", inputValue("valueMarkdown", "a\x00b"), []issueKey{{"Task.input[0].valueMarkdown", "value"}}},
 		{"code with NUL", "./task.json", setAt("requested\x00", "status"), []issueKey{{"Task.status", "value"}}},
 		{"uri with NUL", "./task.json", inputValue("valueUri", "http://x/\x00"), []issueKey{{"Task.input[0].valueUri", "value"}}},
+		{"string of 1 MB", "./task.json", inputValue("valueString", strings.Repeat("a", 1<<20)), nil},
+		{"string over 1 MB", "./task.json", inputValue("valueString", strings.Repeat("a", 1<<20+1)), []issueKey{{"Task.input[0].valueString", "value"}}},
 		{"positiveInt 1", "./task.json", inputValue("valuePositiveInt", json.Number("1")), nil},
 		{"positiveInt 0", "./task.json", inputValue("valuePositiveInt", json.Number("0")),
 			[]issueKey{{"Task.input[0].valuePositiveInt", "value"}}},
