@@ -1,7 +1,9 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/accord-fhir/accord/fhir"
@@ -50,19 +52,66 @@ func (a *API) instanceGet(q *request) (*response, error) {
 	case strings.HasPrefix(id, "$"):
 		return nil, &statusError{status: http.StatusMethodNotAllowed, msg: "operation " + truncate(id, 40) + " is not available with GET"}
 	}
+	summary, elements, err := readSubset(q)
+	if err != nil {
+		return nil, err
+	}
 	r, err := a.svc.Read(q.ctx, typ, id)
 	if err != nil {
 		return nil, err
 	}
-	return a.readResponse(q, r), nil
+	return a.subsetResponse(q, r, summary, elements)
 }
 
 func (a *API) vread(q *request) (*response, error) {
+	summary, elements, err := readSubset(q)
+	if err != nil {
+		return nil, err
+	}
 	r, err := a.svc.VRead(q.ctx, q.c.Param("type"), q.c.Param("id"), q.c.Param("vid"))
 	if err != nil {
 		return nil, err
 	}
-	return a.readResponse(q, r), nil
+	return a.subsetResponse(q, r, summary, elements)
+}
+
+// readSubset reads the _summary and _elements of a read or vread (R4 search.html#summary: they apply to reads as
+// to searches); _summary=count has no meaning for one resource.
+func readSubset(q *request) (summary string, elements []string, err error) {
+	query := q.c.Request.URL.Query()
+	if vs := query["_summary"]; len(vs) > 0 {
+		if summary = vs[0]; len(vs) > 1 || !slices.Contains([]string{"true", "text", "data", "false"}, summary) {
+			return "", nil, badParam("_summary", "_summary on a read must be given once, as true, text, data or false")
+		}
+	}
+	if vs := query["_elements"]; len(vs) > 0 {
+		if len(vs) > 1 {
+			return "", nil, badParam("_elements", "_elements must be given once, its elements separated by commas")
+		}
+		for _, e := range strings.Split(vs[0], ",") {
+			if e = strings.TrimSpace(e); e == "" || strings.ContainsAny(e, ".:()") {
+				return "", nil, badParam("_elements", "_elements lists top-level element names separated by commas")
+			}
+			elements = append(elements, e)
+		}
+	}
+	return summary, elements, nil
+}
+
+// subsetResponse is the read response of r, cut as summary and elements ask (marked SUBSETTED) when they do.
+func (a *API) subsetResponse(q *request, r fhir.Resource, summary string, elements []string) (*response, error) {
+	resp := a.readResponse(q, r)
+	if (summary == "" || summary == "false") && len(elements) == 0 {
+		return resp, nil
+	}
+	obj, err := fhir.DecodeObject(r.JSON, fhir.MaxDepth)
+	if err != nil {
+		return nil, fmt.Errorf("decode %s/%s: %w", r.Type, r.ID, err)
+	}
+	if resp.body, err = fhir.Marshal(a.summarizer.Summarize(obj, summary, elements)); err != nil {
+		return nil, fmt.Errorf("encode %s/%s: %w", r.Type, r.ID, err)
+	}
+	return resp, nil
 }
 
 func (a *API) instancePost(q *request) (*response, error) {

@@ -347,3 +347,53 @@ func TestCreate_BodyID_Ignored(t *testing.T) {
 	}
 	wantOutcome(t, s.Do(t, http.MethodGet, "/Patient/mine", nil), http.StatusNotFound)
 }
+
+// TestRead_SummaryAndElements: _summary and _elements cut a read and a vread as they cut search results (R4
+// search.html#summary), marked SUBSETTED; a malformed value is a 400 naming the parameter.
+func TestRead_SummaryAndElements(t *testing.T) {
+	s := apitest.Start(t)
+	put(t, s, map[string]any{"resourceType": "Patient", "id": "p1", "gender": "female", "birthDate": "1970-01-01",
+		"name": []any{map[string]any{"family": "Smith"}}, "text": map[string]any{"status": "generated",
+			"div": `<div xmlns="http://www.w3.org/1999/xhtml">Ann Smith</div>`}})
+	subsetted := func(res map[string]any) bool {
+		return strings.Contains(string(mustJSON(t, res["meta"])), `"SUBSETTED"`)
+	}
+	for _, tc := range []struct {
+		path       string
+		want, gone []string
+	}{
+		{"/Patient/p1?_elements=name", []string{"name"}, []string{"gender", "birthDate", "text"}},
+		{"/Patient/p1/_history/1?_elements=gender,birthDate", []string{"gender", "birthDate"}, []string{"name", "text"}},
+		{"/Patient/p1?_summary=true", []string{"name", "gender", "birthDate"}, []string{"text"}},
+		{"/Patient/p1?_summary=text", []string{"text"}, []string{"name", "gender"}},
+	} {
+		r := s.Do(t, http.MethodGet, tc.path, nil)
+		wantStatus(t, r, http.StatusOK, tc.path)
+		res := decode(t, r.Body)
+		for _, k := range tc.want {
+			if res[k] == nil {
+				t.Errorf("%s: %s missing", tc.path, k)
+			}
+		}
+		for _, k := range tc.gone {
+			if res[k] != nil {
+				t.Errorf("%s: %s kept", tc.path, k)
+			}
+		}
+		if res["id"] != "p1" || !subsetted(res) {
+			t.Errorf("%s: id %v, SUBSETTED %v", tc.path, res["id"], subsetted(res))
+		}
+	}
+	if res := decode(t, s.Do(t, http.MethodGet, "/Patient/p1?_summary=false", nil).Body); res["text"] == nil || subsetted(res) {
+		t.Errorf("_summary=false cut the resource: %v", res)
+	}
+	for _, bad := range []struct{ path, param string }{
+		{"/Patient/p1?_summary=count", "_summary"}, {"/Patient/p1?_summary=maybe", "_summary"},
+		{"/Patient/p1?_elements=name.family", "_elements"}, {"/Patient/p1?_elements=", "_elements"},
+	} {
+		oo := wantOutcome(t, s.Do(t, http.MethodGet, bad.path, nil), http.StatusBadRequest)
+		if got := get(oo, "issue", 0, "expression", 0); got != bad.param {
+			t.Errorf("%s: expression %v, want %s", bad.path, got, bad.param)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/accord-fhir/accord/fhir"
+	fhirsearch "github.com/accord-fhir/accord/fhir/search"
 	"github.com/accord-fhir/accord/internal/conformance"
 	"github.com/accord-fhir/accord/internal/ledger"
 	"github.com/accord-fhir/accord/internal/rest"
@@ -60,6 +61,8 @@ type API struct {
 	cap  []byte
 	// fixed are the paths served apart from the FHIR routes (see serve), for the Allow header of a 405.
 	fixed []fixedRoute
+	// summarizer cuts what a read returns as _summary and _elements ask.
+	summarizer *fhirsearch.Summarizer
 }
 
 // New returns the HTTP handler of the FHIR API over svc.
@@ -70,7 +73,7 @@ func New(svc *rest.Service, opts Options) http.Handler {
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = DefaultOptions().MaxBody
 	}
-	a := &API{svc: svc, opts: opts}
+	a := &API{svc: svc, opts: opts, summarizer: fhirsearch.NewSummarizer()}
 	a.cap = capabilityStatement(opts, svc.SearchParams)
 
 	gin.SetMode(gin.ReleaseMode)
