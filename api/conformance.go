@@ -147,6 +147,12 @@ func (a *API) operation(q *request) (*response, error) {
 	if q.c.Param("type") == "Organization" && q.c.Param("op") == "$pending-actions" && a.opts.Ledger != nil {
 		return a.pendingActions(q)
 	}
+	if q.c.Param("op") == "$validate" {
+		if q.c.Request.Method != http.MethodPost {
+			return nil, &statusError{status: http.StatusMethodNotAllowed, msg: "$validate is invoked with POST"}
+		}
+		return a.validateInstance(q, q.c.Param("type"), q.c.Param("id"))
+	}
 	return nil, notFound("no such operation: " + truncate(q.c.Param("op"), 40))
 }
 

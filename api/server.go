@@ -257,7 +257,8 @@ func (a *API) fhirAllowed(target string, criteria bool) []string {
 		return postMethods
 	case !fhir.IsResourceType(typ):
 		return nil
-	case len(rest) == 1 && (rest[0] == "_search" || rest[0] == "$validate"):
+	case len(rest) == 1 && (rest[0] == "_search" || rest[0] == "$validate"),
+		len(rest) == 2 && rest[1] == "$validate" && (a.opts.Conformance == nil || !a.opts.Conformance.Serves(typ)) && typ != "AuditEvent":
 		return postMethods
 	case a.expands(typ, rest):
 		return readPostMethods

@@ -386,3 +386,35 @@ func TestValidate_BodyLargerThanTheLimit_413(t *testing.T) {
 		t.Errorf("issues = %+v, want one too-long", issues)
 	}
 }
+
+// TestValidate_Instance: POST /Type/id/$validate checks the body as an update of that instance (its id set from
+// the URL, or refused when it differs); mode delete asks that the instance exist.
+func TestValidate_Instance(t *testing.T) {
+	s := apitest.Start(t)
+	put(t, s, map[string]any{"resourceType": "Patient", "id": "p1", "gender": "female"})
+	issues := func(r *apitest.Response) []map[string]any {
+		t.Helper()
+		wantStatus(t, r, http.StatusOK, "$validate")
+		return asList(decode(t, r.Body)["issue"])
+	}
+	for _, is := range issues(s.Do(t, http.MethodPost, "/Patient/p1/$validate", map[string]any{"resourceType": "Patient", "gender": "male"})) {
+		if is["severity"] == "error" {
+			t.Errorf("a valid update: %v", is)
+		}
+	}
+	bad := issues(s.Do(t, http.MethodPost, "/Patient/p1/$validate", map[string]any{"resourceType": "Patient", "id": "p1", "gender": "neither"}))
+	if len(bad) == 0 || bad[0]["severity"] != "error" || get(bad[0], "expression", 0) != "Patient.gender" {
+		t.Errorf("an invalid gender: %v", bad)
+	}
+	wantOutcome(t, s.Do(t, http.MethodPost, "/Patient/p1/$validate", map[string]any{"resourceType": "Patient", "id": "p2"}), http.StatusBadRequest, "Patient.id")
+	wantOutcome(t, s.Do(t, http.MethodPost, "/Patient/p1/$validate", map[string]any{"resourceType": "Observation"}), http.StatusBadRequest, "not a Patient")
+	del := map[string]any{"resourceType": "Parameters", "parameter": []any{map[string]any{"name": "mode", "valueCode": "delete"}}}
+	if got := issues(s.Do(t, http.MethodPost, "/Patient/p1/$validate", del)); len(got) != 1 || got[0]["severity"] != "information" {
+		t.Errorf("mode delete: %v", got)
+	}
+	wantStatus(t, s.Do(t, http.MethodPost, "/Patient/nobody/$validate", del), http.StatusNotFound, "mode delete of an unknown Patient")
+	r := s.Do(t, http.MethodGet, "/Patient/p1/$validate", nil)
+	if r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "POST" {
+		t.Errorf("GET instance $validate: %d, Allow %q; want 405, POST", r.Status, r.Header.Get("Allow"))
+	}
+}
