@@ -73,7 +73,8 @@ func capabilityStatement(opts Options, params func(typ string) []rest.SearchPara
 			"resource": resources,
 			"interaction": []any{
 				map[string]any{"code": "transaction"}, map[string]any{"code": "batch"}, map[string]any{"code": "history-system"},
-				map[string]any{"code": "search-system"},
+				map[string]any{"code": "search-system", "documentation": "GET [base]?_type=… or POST [base]/_search: " +
+					"_type names the types searched (required), and the parameters common to them apply"},
 			},
 			"operation": []any{map[string]any{"name": "validate", "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"}},
 		}},

@@ -26,6 +26,17 @@ func (a *API) typePost(q *request) (*response, error) {
 	if typ == "$validate" {
 		return a.validate(q, "")
 	}
+	if typ == "_search" { // POST [base]/_search: the system search, its parameters in the form body
+		body, err := q.body(a.opts.MaxBody, "application/x-www-form-urlencoded")
+		if err != nil {
+			return nil, err
+		}
+		params, err := formParams(q, body)
+		if err != nil {
+			return nil, err
+		}
+		return a.systemSearchParams(q, params)
+	}
 	if strings.HasPrefix(typ, "$") || typ == "_history" {
 		return nil, notFound("no such operation: " + truncate(typ, 40))
 	}

@@ -22,7 +22,12 @@ func (a *API) search(q *request, typ string, params url.Values) (*response, erro
 
 // systemSearch serves a search across the types named by _type (GET [base]?_type=…).
 func (a *API) systemSearch(q *request) (*response, error) {
-	page, err := a.svc.SearchSystem(q.searchContext(), q.c.Request.URL.Query())
+	return a.systemSearchParams(q, q.c.Request.URL.Query())
+}
+
+// systemSearchParams runs a system search (GET [base]?… or POST [base]/_search) with params.
+func (a *API) systemSearchParams(q *request, params url.Values) (*response, error) {
+	page, err := a.svc.SearchSystem(q.searchContext(), params)
 	if err != nil {
 		return nil, err
 	}

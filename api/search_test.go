@@ -606,3 +606,19 @@ func TestSearch_R4Examples(t *testing.T) {
 		{"sort", "/Task?_sort=-authored-on", []string{"Task/fm-example4", "Task/example4", "Task/example1"}, true, nil},
 	})
 }
+
+// TestSearch_SystemByPost: POST [base]/_search with a form body is the system search, as GET [base]?… is.
+func TestSearch_SystemByPost(t *testing.T) {
+	s := apitest.Start(t)
+	put(t, s, map[string]any{"resourceType": "Patient", "id": "p1", "gender": "female"})
+	put(t, s, map[string]any{"resourceType": "Patient", "id": "p2", "gender": "male"})
+	r := s.Do(t, http.MethodPost, "/_search", "_type=Patient&gender=female", "Content-Type", "application/x-www-form-urlencoded")
+	wantStatus(t, r, http.StatusOK, "POST /_search")
+	if total, ids := bundleIDs(t, r); total != 1 || len(ids) != 1 || ids[0] != "p1" {
+		t.Errorf("POST /_search found %d: %v, want p1", total, ids)
+	}
+	oo := wantOutcome(t, s.Do(t, http.MethodPost, "/_search", "gender=female", "Content-Type", "application/x-www-form-urlencoded"), http.StatusBadRequest)
+	if got := get(oo, "issue", 0, "expression", 0); got != "_type" {
+		t.Errorf("without _type: expression %v, want _type", got)
+	}
+}

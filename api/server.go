@@ -253,7 +253,7 @@ func (a *API) fhirAllowed(target string, criteria bool) []string {
 	switch {
 	case len(seg) == 1 && typ == "_history":
 		return readMethods
-	case len(seg) == 1 && typ == "$validate":
+	case len(seg) == 1 && (typ == "$validate" || typ == "_search"):
 		return postMethods
 	case !fhir.IsResourceType(typ):
 		return nil
