@@ -123,8 +123,12 @@ func (a *API) metadata(q *request) (*response, error) {
 	return &response{status: http.StatusOK, body: a.cap}, nil
 }
 
-// formParams merges the URL query with a form body (POST _search).
-func formParams(q *request, body []byte) (url.Values, error) {
+// searchForm reads the parameters of a POST _search: its form body merged with the URL query.
+func (a *API) searchForm(q *request) (url.Values, error) {
+	body, err := q.body(a.opts.MaxBody, "application/x-www-form-urlencoded")
+	if err != nil {
+		return nil, err
+	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		return nil, badParam("", "the form body of _search is malformed")

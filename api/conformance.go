@@ -36,11 +36,7 @@ func (a *API) conformanceRequest(q *request, cat *conformance.Catalog, typ, id, 
 	case expand && (method == http.MethodGet || method == http.MethodPost):
 		return a.expand(q, cat, id)
 	case method == http.MethodPost && id == "_search" && op == "":
-		body, err := q.body(a.opts.MaxBody, "application/x-www-form-urlencoded")
-		if err != nil {
-			return nil, err
-		}
-		params, err := formParams(q, body)
+		params, err := a.searchForm(q)
 		if err != nil {
 			return nil, err
 		}

@@ -27,11 +27,7 @@ func (a *API) typePost(q *request) (*response, error) {
 		return a.validate(q, "")
 	}
 	if typ == "_search" { // POST [base]/_search: the system search, its parameters in the form body
-		body, err := q.body(a.opts.MaxBody, "application/x-www-form-urlencoded")
-		if err != nil {
-			return nil, err
-		}
-		params, err := formParams(q, body)
+		params, err := a.searchForm(q)
 		if err != nil {
 			return nil, err
 		}
@@ -129,11 +125,7 @@ func (a *API) instancePost(q *request) (*response, error) {
 	typ, id := q.c.Param("type"), q.c.Param("id")
 	switch id {
 	case "_search":
-		body, err := q.body(a.opts.MaxBody, "application/x-www-form-urlencoded")
-		if err != nil {
-			return nil, err
-		}
-		params, err := formParams(q, body)
+		params, err := a.searchForm(q)
 		if err != nil {
 			return nil, err
 		}
