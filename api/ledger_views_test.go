@@ -578,3 +578,39 @@ func TestLedger_OneKeyPerOrganisation(t *testing.T) {
 		t.Errorf("the obligation's owner is %v, want %s with its ODS code", task["owner"], trustRef)
 	}
 }
+
+// TestFindings_Withdrawn: a report entered in error, or deleted, after it was recorded is withdrawn in the ledger
+// (a "withdrawn" entry) and no longer counts in the compliance figures.
+func TestFindings_Withdrawn(t *testing.T) {
+	s := startLedgerStack(t, newTestClock())
+	directory(t, s)
+	kept := create(t, s, interfaceIssue("other", trustRef))
+	inError := create(t, s, interfaceIssue("other", trustRef))
+	deleted := create(t, s, interfaceIssue("other", trustRef))
+	flush(t, s)
+	reported := func() string {
+		b := decode(t, s.Do(t, http.MethodGet, "/ledger/$compliance?period=2026", nil).Body)
+		return toString(get(b, "total", "reported"))
+	}
+	if got := reported(); got != "3" {
+		t.Fatalf("%s reports counted, want 3", got)
+	}
+	withdrawn := read(t, s, "Communication", inError)
+	withdrawn["status"] = "entered-in-error"
+	put(t, s, withdrawn)
+	wantStatus(t, s.Do(t, http.MethodDelete, "/Communication/"+deleted, nil), http.StatusNoContent, "delete a report")
+	flush(t, s)
+	if got := reported(); got != "1" {
+		t.Errorf("%s reports counted after two were withdrawn, want 1", got)
+	}
+	var events []string
+	for _, e := range ledgerEntries(t, s, "state=withdrawn") {
+		events = append(events, strings.Split(toString(e["event"]), "/_history/")[0])
+	}
+	slices.Sort(events)
+	want := []string{"Communication/" + deleted, "Communication/" + inError}
+	slices.Sort(want)
+	if !slices.Equal(events, want) {
+		t.Errorf("withdrawn entries for %v, want %v (not %s)", events, want, kept)
+	}
+}

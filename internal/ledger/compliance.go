@@ -28,7 +28,7 @@ type ComplianceQuery struct {
 // Figures are the compliance figures of a group of obligations: of those opened, how many were fulfilled on time,
 // fulfilled late (by then possibly breached), breached and still unfulfilled, still open, or cancelled; and the
 // findings recorded beside them: breaches recorded directly (a clause broken by the event itself) and issues
-// reported by practices.
+// reported by practices (a finding withdrawn since, its resource entered in error or deleted, does not count).
 type Figures struct {
 	Opened          int `json:"opened"`
 	FulfilledOnTime int `json:"fulfilledOnTime"`
@@ -82,8 +82,14 @@ func (l *Ledger) Compliance(ctx context.Context, q ComplianceQuery) ([]Group, Fi
 	for _, o := range outcomes(entries, in) {
 		gs.add(o.clause, o.org, o.opened, o.figures)
 	}
+	withdrawn := map[string]bool{}
 	for _, e := range entries {
-		if e.Obligation != "" || !in(e.Time) {
+		if e.Change == ChangeWithdrawn {
+			withdrawn[strings.TrimSuffix(e.Key, "/"+ChangeWithdrawn)] = true
+		}
+	}
+	for _, e := range entries {
+		if e.Obligation != "" || !in(e.Time) || e.Change == ChangeWithdrawn || withdrawn[e.Key] {
 			continue
 		}
 		f := Figures{BreachesFound: 1}

@@ -20,10 +20,13 @@ const (
 	// ChangeReopened is an obligation open again because what fulfilled it was withdrawn (entered in error,
 	// cancelled, deleted) or no longer fulfils it.
 	ChangeReopened = "reopened"
+	// ChangeWithdrawn is a finding withdrawn: the resource that was it (a report, a request breaking a clause) was
+	// entered in error or deleted. The finding no longer counts.
+	ChangeWithdrawn = "withdrawn"
 )
 
 // Changes lists every change, for checking filters.
-var Changes = []string{ChangeOpened, ChangeUpdated, ChangeFulfilled, ChangeBreached, ChangeCancelled, ChangeReported, ChangeReopened}
+var Changes = []string{ChangeOpened, ChangeUpdated, ChangeFulfilled, ChangeBreached, ChangeCancelled, ChangeReported, ChangeReopened, ChangeWithdrawn}
 
 // States of an obligation.
 const (

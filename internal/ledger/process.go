@@ -70,6 +70,9 @@ func (l *Ledger) process(ctx context.Context, events []*event) error {
 	}
 	for _, ev := range events {
 		b.findings(ctx, ev)
+		if err := b.withdrawals(ctx, ev); err != nil {
+			return err
+		}
 	}
 	for _, ev := range all { // every version's, also those latest left out
 		b.validationFindings(ctx, ev)
@@ -571,6 +574,29 @@ func (b *batch) findings(ctx context.Context, ev *event) {
 			Patient: PatientKey(firstReference(ev.obj, patientElements)),
 		})
 	}
+}
+
+// withdrawals records the findings that ev's resource was as withdrawn when it is deleted or entered in error.
+func (b *batch) withdrawals(ctx context.Context, ev *event) error {
+	rules := b.l.pack.byFinding[ev.typ]
+	if len(rules) == 0 || (ev.obj != nil && str(ev.obj["status"]) != "entered-in-error") {
+		return nil
+	}
+	keys := make([]string, len(rules))
+	for i, fr := range rules {
+		keys[i] = "finding/" + fr.ID + "/" + ev.ref()
+	}
+	recorded, err := b.l.ls.Entries(ctx, EntryQuery{Keys: keys})
+	if err != nil {
+		return fmt.Errorf("find the findings of %s: %w", ev.ref(), err)
+	}
+	for _, e := range recorded {
+		b.entries = append(b.entries, Entry{
+			Key: e.Key + "/" + ChangeWithdrawn, Time: ev.time, Clause: e.Clause, Rule: e.Rule, Event: ev.versionRef(),
+			Organization: e.Organization, Change: ChangeWithdrawn, State: ChangeWithdrawn, Actor: ev.actor, Patient: e.Patient,
+		})
+	}
+	return nil
 }
 
 // relative cuts an absolute reference (https://…/Encounter/e1) to "Encounter/e1".

@@ -47,6 +47,8 @@ type EntryQuery struct {
 	// Organizations are the keys of one organisation (its reference, its ODS identifier): an entry of any matches.
 	Organizations []string
 	Obligations   []string
+	// Keys, when not empty, are the entry keys to match.
+	Keys []string
 	From, To      time.Time
 	// After is the sequence number the page starts after; Count the page size (0: no limit).
 	After int64

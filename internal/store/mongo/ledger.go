@@ -291,6 +291,9 @@ func (l *Ledger) Entries(ctx context.Context, q ledger.EntryQuery) ([]ledger.Ent
 	if len(q.Obligations) > 0 {
 		filter = append(filter, bson.E{Key: "obligation", Value: bson.D{{Key: "$in", Value: q.Obligations}}})
 	}
+	if len(q.Keys) > 0 {
+		filter = append(filter, bson.E{Key: "key", Value: bson.D{{Key: "$in", Value: q.Keys}}})
+	}
 	timeRange := bson.D{}
 	if !q.From.IsZero() {
 		timeRange = append(timeRange, bson.E{Key: "$gte", Value: q.From})
