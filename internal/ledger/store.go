@@ -48,8 +48,8 @@ type EntryQuery struct {
 	Organizations []string
 	Obligations   []string
 	// Keys, when not empty, are the entry keys to match.
-	Keys []string
-	From, To      time.Time
+	Keys     []string
+	From, To time.Time
 	// After is the sequence number the page starts after; Count the page size (0: no limit).
 	After int64
 	Count int
