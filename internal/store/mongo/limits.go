@@ -43,19 +43,30 @@ func (o *Options) setLimits() error {
 }
 
 // checkLimits fails the write of p with *store.TooLargeError when its index fields hold more than MaxIndexValues
-// values, or its version or current view, exactly as they will be inserted, exceed MaxDocumentSize.
+// values, or its current view, exactly as it will be inserted (with the version's findings), exceeds
+// MaxDocumentSize.
 func (s *Store) checkLimits(p *plan) error {
 	ref := p.w.Type + "/" + p.w.ID
 	if n := indexValues(p.index); n > s.opts.MaxIndexValues {
 		return &store.TooLargeError{Ref: ref, Unit: "search index values", Size: n, Limit: s.opts.MaxIndexValues}
 	}
-	if _, err := s.checkSize(ref, "bytes as a stored version", p.version); err != nil {
+	// The view is encoded once: the commit stores these bytes. It holds all the version holds (the resource, and the
+	// scope fields among the index fields) but the version's findings and a few scalar fields, which the margin
+	// under maxBSONSize covers: with the findings', its size bounds the version's, which is not encoded twice.
+	view, err := s.checkSize(ref, "bytes with its search index fields", currentFields(p.version, p.index))
+	if err != nil || len(p.version.Findings) == 0 {
+		p.view = view
 		return err
 	}
-	// The view is encoded once: the commit stores these bytes.
-	view, err := s.checkSize(ref, "bytes with its search index fields", currentFields(p.version, p.index))
+	findings, err := bson.Marshal(bson.D{{Key: "findings", Value: p.version.Findings}})
+	if err != nil {
+		return fmt.Errorf("encode the findings of %s: %w", ref, err)
+	}
+	if size := len(view) + len(findings); size > s.opts.MaxDocumentSize {
+		return &store.TooLargeError{Ref: ref, Unit: "bytes with its search index fields and findings", Size: size, Limit: s.opts.MaxDocumentSize}
+	}
 	p.view = view
-	return err
+	return nil
 }
 
 // checkSize encodes doc, a document of ref; it fails with *store.TooLargeError when that is more than

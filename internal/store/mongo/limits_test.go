@@ -109,6 +109,16 @@ func noted(n int) fhir.Object {
 	return obj
 }
 
+// manyFindings are clause warnings of about n bytes in all.
+func manyFindings(n int) []fhir.Issue {
+	var out []fhir.Issue
+	for size := 0; size < n; size += 1 << 10 {
+		out = append(out, fhir.Issue{Severity: fhir.SeverityWarning, Code: fhir.IssueInvariant, Clause: "2.4",
+			Details: strings.Repeat("w", 1<<10), Expression: []string{"Basic.note"}})
+	}
+	return out
+}
+
 func TestCommit_TooLarge_NothingWritten(t *testing.T) {
 	big := basic(strings.Repeat("k", 40<<10), "") // 40 KiB, twice in the view: the version fits, the view does not
 	for _, tc := range []struct {
@@ -117,7 +127,9 @@ func TestCommit_TooLarge_NothingWritten(t *testing.T) {
 		unit   string
 	}{
 		{"create: the view is too large", []store.Write{{Type: "Basic", ID: "new", Object: big, Method: "POST", New: true}}, "search index fields"},
-		{"create: the version is too large", []store.Write{{Type: "Basic", ID: "new", Object: noted(testMaxDocument), Method: "POST", New: true}}, "stored version"},
+		{"create: the resource alone is too large", []store.Write{{Type: "Basic", ID: "new", Object: noted(testMaxDocument), Method: "POST", New: true}}, "search index fields"},
+		{"create: the version's findings make it too large", []store.Write{{Type: "Basic", ID: "new", Object: noted(testMaxDocument / 2),
+			Findings: manyFindings(testMaxDocument / 2), Method: "POST", New: true}}, "findings"},
 		{"create: too many index values", []store.Write{{Type: "Basic", ID: "new", Object: tagged(testMaxValues + 1), Method: "POST", New: true}}, "search index values"},
 		{"update of a stored resource", []store.Write{{Type: "Basic", ID: "old", Object: big, Method: "PUT"}}, "search index fields"},
 		{"update with If-Match", []store.Write{{Type: "Basic", ID: "old", Object: big, Method: "PUT", IfMatch: "1"}}, "search index fields"},
