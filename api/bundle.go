@@ -41,11 +41,13 @@ func historyBundle(base string, hq store.HistoryQuery, page store.HistoryPage) m
 		links = append(links, link("next", self, params, page.Next))
 	}
 	b["link"] = links
-	entries := make([]any, 0, len(page.Entries))
-	for _, e := range page.Entries {
-		entries = append(entries, historyEntry(base, e))
+	if len(page.Entries) > 0 { // R4 JSON has no empty arrays
+		entries := make([]any, 0, len(page.Entries))
+		for _, e := range page.Entries {
+			entries = append(entries, historyEntry(base, e))
+		}
+		b["entry"] = entries
 	}
-	b["entry"] = entries
 	return b
 }
 
@@ -96,6 +98,9 @@ func parseInstant(v string) (time.Time, error) {
 }
 
 func bundleResponse(b map[string]any) (*response, error) {
+	if entries, ok := b["entry"].([]any); ok && len(entries) == 0 {
+		delete(b, "entry") // R4 JSON has no empty arrays
+	}
 	body, err := fhir.Marshal(b)
 	if err != nil {
 		return nil, err

@@ -58,9 +58,6 @@ func (a *API) write(c *gin.Context, resp *response) {
 		return
 	}
 	body := resp.body
-	if resp.header.Get("Content-Type") == "" { // FHIR JSON, whichever handler built it
-		body = omitEmptyArrays(body)
-	}
 	if c.Query("_pretty") == "true" {
 		var buf bytes.Buffer
 		if json.Indent(&buf, body, "", "  ") == nil {
@@ -205,74 +202,4 @@ func (q *request) prefer() string {
 		}
 	}
 	return "representation"
-}
-
-// omitEmptyArrays drops the empty arrays that R4 JSON forbids (https://hl7.org/fhir/R4/json.html) from a FHIR JSON
-// body: an object member or an array element whose value is [], and an array left empty by dropping them. It
-// returns body itself when there is none to drop. body is valid JSON, compact as fhir.Marshal writes it, so an
-// empty array is the two bytes [].
-func omitEmptyArrays(body []byte) []byte {
-	if !bytes.Contains(body, []byte("[]")) {
-		return body
-	}
-	type level struct {
-		members int  // members (or elements) written
-		mark    int  // length of out before the current one
-		next    bool // the next value (or key) starts a member
-	}
-	out := make([]byte, 0, len(body))
-	stack := []level{}
-	dropped := false
-	for i := 0; i < len(body); i++ {
-		b := body[i]
-		switch b {
-		case ' ', '\t', '\r', '\n':
-			continue
-		case ',':
-			stack[len(stack)-1].next = true
-			continue
-		case '}', ']':
-			top := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			if b == ']' && top.members == 0 && len(stack) > 0 {
-				parent := &stack[len(stack)-1]
-				out, dropped = out[:parent.mark], true
-				parent.members--
-				continue
-			}
-		}
-		if n := len(stack); n > 0 && stack[n-1].next && b != ':' && b != '}' && b != ']' {
-			l := &stack[n-1]
-			l.next, l.mark = false, len(out)
-			if l.members > 0 {
-				out = append(out, ',')
-			}
-			l.members++
-		}
-		switch b {
-		case '{', '[':
-			stack = append(stack, level{next: true})
-		case '"':
-			end := stringEnd(body, i)
-			out = append(out, body[i:end]...)
-			i = end - 1
-			continue
-		}
-		out = append(out, b)
-	}
-	if !dropped {
-		return body
-	}
-	return out
-}
-
-// stringEnd returns the index just past the JSON string that starts at body[start].
-func stringEnd(body []byte, start int) int {
-	i := start + 1
-	for ; body[i] != '"'; i++ {
-		if body[i] == '\\' {
-			i++
-		}
-	}
-	return i + 1
 }
