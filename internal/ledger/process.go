@@ -59,12 +59,12 @@ func (l *Ledger) process(ctx context.Context, events []*event) error {
 		for _, fr := range l.pack.byFulfil[ev.typ] {
 			ds = append(ds, b.fulfilDecisions(ctx, fr, ev)...)
 		}
-		wd, err := b.withdrawalDecisions(ctx, ev)
-		if err != nil {
-			return err
-		}
-		ds = append(ds, wd...)
 	}
+	wd, err := b.withdrawalDecisions(ctx, events)
+	if err != nil {
+		return err
+	}
+	ds = append(ds, wd...)
 	if err := b.apply(ctx, ds); err != nil {
 		return err
 	}
@@ -413,18 +413,33 @@ func (b *batch) fulfilDecisions(ctx context.Context, fr fulfilRef, ev *event) []
 	return ds
 }
 
-// withdrawalDecisions reopens the obligations ev's resource fulfilled when this version no longer fulfils them:
-// deleted, entered in error or cancelled (its rule's condition no longer holds), or no longer about the trigger.
-func (b *batch) withdrawalDecisions(ctx context.Context, ev *event) ([]decision, error) {
-	if len(b.l.pack.byFulfil[ev.typ]) == 0 {
+// withdrawalDecisions reopens the obligations the events' resources fulfilled when their versions no longer
+// fulfil them: deleted, entered in error or cancelled (their rule's condition no longer holds), or no longer about
+// the trigger. One query finds the obligations of all the events that may fulfil any.
+func (b *batch) withdrawalDecisions(ctx context.Context, events []*event) ([]decision, error) {
+	byRef := map[string]*event{}
+	var refs []any
+	for _, ev := range events {
+		if len(b.l.pack.byFulfil[ev.typ]) > 0 {
+			byRef[ev.ref()] = ev
+			refs = append(refs, ev.ref())
+		}
+	}
+	if len(refs) == 0 {
 		return nil, nil
 	}
-	page, err := b.l.st.Find(ctx, "Task", store.Query{Conds: []store.Cond{{Field: FieldFulfilledBy, Op: store.OpEq, Values: []any{ev.ref()}}}})
+	page, err := b.l.st.Find(ctx, "Task", store.Query{
+		Conds: []store.Cond{{Field: FieldFulfilledBy, Op: store.OpEq, Values: refs}}, Fields: []string{FieldFulfilledBy}})
 	if err != nil {
-		return nil, fmt.Errorf("find the obligations %s fulfilled: %w", ev.ref(), err)
+		return nil, fmt.Errorf("find the obligations %d resources fulfilled: %w", len(refs), err)
 	}
 	var ds []decision
-	for _, r := range page.Resources {
+	for i, r := range page.Resources {
+		ref, _ := page.Fields[i][FieldFulfilledBy].(string)
+		ev := byRef[ref]
+		if ev == nil {
+			continue
+		}
 		id := r.ID
 		ds = append(ds, decision{id: id, decide: func(cur *Obligation) *Obligation {
 			if cur == nil || cur.State != StateFulfilled || !strings.HasPrefix(cur.Event, ev.ref()+"/") || b.stillFulfils(ctx, cur, ev) {
