@@ -61,7 +61,8 @@ func TestCheckJSON(t *testing.T) {
 		{"empty array", `{"resourceType":"Patient","name":[]}`, []string{"Patient.name"}},
 		{"empty object", `{"resourceType":"Patient","maritalStatus":{}}`, []string{"Patient.maritalStatus"}},
 		{"null property", `{"resourceType":"Patient","gender":null}`, []string{"Patient.gender"}},
-		{"null in a plain array", `{"resourceType":"Patient","name":[{"given":["A",null]}]}`, []string{"Patient.name[0].given[1]"}},
+		{"null items are the schema's to check", `{"resourceType":"Patient","name":[{"given":["A",null]}]}`, nil},
+		{"null property inside an array item", `{"resourceType":"Patient","name":[{"family":null}]}`, []string{"Patient.name[0].family"}},
 		{"inside contained", `{"resourceType":"Patient","contained":[{"resourceType":"Organization","alias":[]}]}`, []string{"Patient.contained[0].alias"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

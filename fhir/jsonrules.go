@@ -2,12 +2,12 @@ package fhir
 
 import (
 	"fmt"
-	"strings"
 )
 
 // CheckJSON reports where obj breaks the rules of FHIR's JSON representation that a JSON schema does not state:
-// arrays and objects must not be empty, and null may stand only in an array of primitives aligned with its
-// "_name" extensions array. Expressions are FHIRPath locations rooted at the resource type.
+// arrays and objects must not be empty, and a property must not be null. (Null items of arrays, which stand only
+// in a repeating primitive aligned with its "_name" extensions array, are the schema's to check: fhir/schema.)
+// Expressions are FHIRPath locations rooted at the resource type.
 // See https://hl7.org/fhir/R4/json.html.
 func CheckJSON(obj Object) []Issue {
 	var issues []Issue
@@ -32,7 +32,7 @@ func checkJSONNode(node any, path string, issues *[]Issue) {
 				continue
 			}
 			if arr, ok := v.([]any); ok {
-				checkJSONArray(arr, p, strings.HasPrefix(k, "_") || n["_"+k] != nil, issues)
+				checkJSONArray(arr, p, issues)
 				continue
 			}
 			if m, ok := v.(map[string]any); ok && ResourceType(m) != "" {
@@ -44,26 +44,16 @@ func checkJSONNode(node any, path string, issues *[]Issue) {
 	}
 }
 
-// checkJSONArray checks an array; aligned says it pairs with a "_name" array, where nulls keep positions.
-func checkJSONArray(arr []any, path string, aligned bool, issues *[]Issue) {
+// checkJSONArray checks an array and its items (null items are the schema's to check).
+func checkJSONArray(arr []any, path string, issues *[]Issue) {
 	if len(arr) == 0 {
 		*issues = append(*issues, jsonIssue(path, "an array must not be empty: leave the property out"))
 		return
 	}
-	allNull := true
 	for i, e := range arr {
-		p := fmt.Sprintf("%s[%d]", path, i)
-		if e == nil {
-			if !aligned {
-				*issues = append(*issues, jsonIssue(p, "null may stand in an array only to align it with its extensions"))
-			}
-			continue
+		if e != nil {
+			checkJSONNode(e, fmt.Sprintf("%s[%d]", path, i), issues)
 		}
-		allNull = false
-		checkJSONNode(e, p, issues)
-	}
-	if allNull && aligned {
-		*issues = append(*issues, jsonIssue(path, "an array must not hold only nulls"))
 	}
 }
 

@@ -48,8 +48,11 @@ func TestPipeline_PrimitiveValues(t *testing.T) {
 		{"31 April", patient("deceasedDateTime", "2025-04-31T10:00:00Z"), []string{"value Patient.deceasedDateTime"}},
 		{"null value with extensions", patient("name", []any{map[string]any{
 			"given": []any{"Ann", nil}, "_given": []any{nil, ext}}}), []string{}},
-		{"null value without extensions", patient("name", []any{map[string]any{ // the schema and fhir.CheckJSON
-			"given": []any{"Ann", nil}}}), []string{"structure Patient.name[0].given[1]", "structure Patient.name[0].given[1]"}},
+		{"null value without extensions", patient("name", []any{map[string]any{
+			"given": []any{"Ann", nil}}}), []string{"structure Patient.name[0].given[1]"}},
+		{"an item with extensions only", patient("name", []any{map[string]any{
+			"given": []any{nil}, "_given": []any{ext}}}), []string{}},
+		{"null in a complex array", patient("identifier", []any{nil}), []string{"structure Patient.identifier[0]"}},
 		{"null in both arrays", patient("name", []any{map[string]any{
 			"given": []any{"Ann", nil}, "_given": []any{ext, nil}}}), []string{"structure Patient.name[0].given[1]"}},
 		{"extensions array longer", patient("name", []any{map[string]any{
