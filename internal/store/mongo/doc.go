@@ -9,6 +9,7 @@
 // the commit records of multi-resource commits; "claims" the conditional-create claims; "meta" the repair mark;
 // "reindex" the pending re-indexes (reindex.go). Each version also carries a copy of its resource's restriction
 // fields (Options.VersionFields, e.g. the organisation-scoping acl) so that restricted history is one query.
+// Versions and views hold the resource's JSON exactly as received in "raw", compressed (rawjson.go).
 // A multi-resource commit writes its versions marked pending, then inserts its commit record (the atomic decision),
 // then rolls forward; Recover finishes or undoes what a crashed process left. A write whose version or view the
 // database could not store, or whose index fields hold too many values, is refused before any of this (limits.go).

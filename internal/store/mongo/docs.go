@@ -21,7 +21,7 @@ type versionDoc struct {
 	Created bool      `bson:"created,omitempty"`
 	// Findings are the version's clause-bearing validation warnings (store.Write.Findings).
 	Findings []findingDoc `bson:"findings,omitempty"`
-	Raw      []byte       `bson:"raw,omitempty"`
+	Raw      rawJSON      `bson:"raw,omitempty"`
 	Txn      string       `bson:"txn,omitempty"`
 	// Scope holds the Options.VersionFields of the resource's current version as of version ScopeVID (for a
 	// deletion, of its last live version), so that a restriction on them applies to history. Versions written
@@ -39,7 +39,7 @@ type currentDoc struct {
 	VID     int64     `bson:"vid"`
 	TS      time.Time `bson:"ts"`
 	Deleted bool      `bson:"deleted"`
-	Raw     []byte    `bson:"raw"`
+	Raw     rawJSON   `bson:"raw"`
 }
 
 // claimDoc is a conditional-create claim.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,10 +103,21 @@ func tagged(n int) fhir.Object {
 	return basic("", "", tags...)
 }
 
+// incompressible is n letters that compression cannot shrink (stored JSON is compressed: a repeated letter would
+// not reach any limit), the same on every call.
+func incompressible(n int) string {
+	r := rand.New(rand.NewPCG(1, 2))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = 'a' + byte(r.IntN(26))
+	}
+	return string(b)
+}
+
 // noted is a Basic with a string of n bytes that is not indexed.
 func noted(n int) fhir.Object {
 	obj := basic("", "")
-	obj["note"] = strings.Repeat("n", n)
+	obj["note"] = incompressible(n)
 	return obj
 }
 
@@ -120,7 +132,7 @@ func manyFindings(n int) []fhir.Issue {
 }
 
 func TestCommit_TooLarge_NothingWritten(t *testing.T) {
-	big := basic(strings.Repeat("k", 40<<10), "") // 40 KiB, twice in the view: the version fits, the view does not
+	big := basic(incompressible(40<<10), "") // 40 KiB, twice in the view: the version fits, the view does not
 	for _, tc := range []struct {
 		name   string
 		writes []store.Write // the last one is too large
@@ -178,7 +190,7 @@ func TestCommit_UnderTheLimits_Stored(t *testing.T) {
 		name string
 		obj  fhir.Object
 	}{
-		{"indexed string", basic(strings.Repeat("k", 20<<10), "")},
+		{"indexed string", basic(incompressible(20<<10), "")},
 		{"string not indexed", noted(testMaxDocument / 2)},
 		{"index values at the limit", tagged(testMaxValues)},
 	} {
@@ -196,13 +208,13 @@ func TestCommit_UnderTheLimits_Stored(t *testing.T) {
 func TestCommit_DefaultLimit_UnderTheDatabases(t *testing.T) {
 	s, _ := newTestStore(t, func(o *Options) { o.Indexer = fieldIndexer{} })
 	ctx := context.Background()
-	k := strings.Repeat("k", DefaultMaxDocumentSize/2-1024) // the view holds it twice
+	k := incompressible(DefaultMaxDocumentSize/2 - 1024) // the view holds it twice
 	mustCommit(t, s, store.Write{Type: "Basic", ID: "big", Object: basic(k, ""), Method: "PUT"})
 	r, err := s.Read(ctx, "Basic", "big")
 	if err != nil || !strings.Contains(string(r.JSON), k) {
 		t.Fatalf("read: %v", err)
 	}
-	_, err = s.Commit(ctx, []store.Write{{Type: "Basic", ID: "big", Object: basic(k+strings.Repeat("k", 2048), ""), Method: "PUT"}})
+	_, err = s.Commit(ctx, []store.Write{{Type: "Basic", ID: "big", Object: basic(k+incompressible(2048), ""), Method: "PUT"}})
 	var tl *store.TooLargeError
 	if !errors.As(err, &tl) || tl.Limit != DefaultMaxDocumentSize {
 		t.Fatalf("a view over the default limit: err = %v, want a TooLargeError", err)
@@ -255,7 +267,7 @@ func TestRecover_VersionTooLargeToBeCurrent_LeftAndLoggedOnce(t *testing.T) {
 	log := &logCount{}
 	s := newLimitedStore(t, slog.New(log))
 	ctx := context.Background()
-	big := basic(strings.Repeat("k", 40<<10), "")
+	big := basic(incompressible(40<<10), "")
 	raw, err := fhir.Marshal(big)
 	if err != nil {
 		t.Fatal(err)

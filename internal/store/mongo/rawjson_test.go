@@ -1,0 +1,106 @@
+package mongo
+
+import (
+	"encoding/binary"
+	"strings"
+	"testing"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+func TestRawJSON_RoundTrip(t *testing.T) {
+	task := `{"resourceType":"Task","id":"t1","meta":{"profile":["https://accord-fhir.github.io/ig/StructureDefinition/accord-task"]},` +
+		`"code":{"coding":[{"system":"https://accord-fhir.github.io/ig/CodeSystem/consensus-clause","code":"2.5"}]},` +
+		`"note":[{"text":"` + strings.Repeat("café ☕ ", 40) + `"}],"status":"requested","intent":"order"}`
+	for _, tc := range []struct {
+		name        string
+		json        string
+		wantSubtype byte
+	}{
+		{"a resource: compressed", task, subtypeS2},
+		{"a tiny resource: as it is", `{"resourceType":"Basic"}`, 0x00},
+		{"incompressible bytes: as they are", incompressible(4096), 0x00},
+		{"empty", "", 0x00},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc, err := bson.Marshal(struct {
+				Raw rawJSON `bson:"raw"`
+			}{rawJSON(tc.json)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := bson.Raw(doc).Lookup("raw")
+			subtype, payload, ok := v.BinaryOK()
+			if !ok || subtype != tc.wantSubtype {
+				t.Fatalf("stored as %s subtype 0x%02x, want binary subtype 0x%02x", v.Type, subtype, tc.wantSubtype)
+			}
+			if tc.wantSubtype == subtypeS2 && len(payload) >= len(tc.json)*3/4 {
+				t.Errorf("compressed to %d of %d bytes", len(payload), len(tc.json))
+			}
+			var back struct {
+				Raw rawJSON `bson:"raw"`
+			}
+			if err := bson.Unmarshal(doc, &back); err != nil {
+				t.Fatal(err)
+			}
+			if string(back.Raw) != tc.json {
+				t.Errorf("read back %q, want the bytes written", back.Raw)
+			}
+		})
+	}
+}
+
+// JSON that earlier versions stored (a plain binary, generic or the old subtype 2) reads as it was.
+func TestRawJSON_ReadsUncompressed(t *testing.T) {
+	const js = `{"resourceType":"Patient","id":"p"}`
+	for _, v := range []bson.Binary{{Subtype: 0x00, Data: []byte(js)}, {Subtype: 0x02, Data: []byte(js)}} { // 0x02 carries a second length
+		doc, err := bson.Marshal(bson.D{{Key: "raw", Value: v}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back struct {
+			Raw rawJSON `bson:"raw"`
+		}
+		if err := bson.Unmarshal(doc, &back); err != nil || string(back.Raw) != js {
+			t.Errorf("subtype 0x%02x: read %q (%v), want %q", v.Subtype, back.Raw, err, js)
+		}
+	}
+}
+
+func TestRawJSON_DamagedRefused(t *testing.T) {
+	huge := make([]byte, binary.MaxVarintLen64)
+	huge = huge[:binary.PutUvarint(huge, maxRawJSON+1)]
+	for _, tc := range []struct {
+		name  string
+		value bson.RawValue
+	}{
+		{"not a binary", bson.RawValue{Type: bson.TypeString, Value: bsoncoreString("{}")}},
+		{"unknown subtype", binaryValue(0x81, []byte("{}"))},
+		{"corrupt compressed bytes", binaryValue(subtypeS2, []byte{0x20, 0xff, 0xff, 0xff})},
+		{"a length beyond the limit", binaryValue(subtypeS2, huge)},
+		{"no header", bson.RawValue{Type: bson.TypeBinary, Value: []byte{1, 0}}},
+		{"length and bytes disagree", bson.RawValue{Type: bson.TypeBinary, Value: []byte{9, 0, 0, 0, 0, '{', '}'}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var r rawJSON
+			if err := r.UnmarshalBSONValue(byte(tc.value.Type), tc.value.Value); err == nil || !strings.Contains(err.Error(), "stored resource JSON") {
+				t.Errorf("err = %v, want a stored resource JSON error", err)
+			}
+		})
+	}
+}
+
+func binaryValue(subtype byte, data []byte) bson.RawValue {
+	v := make([]byte, 5+len(data))
+	binary.LittleEndian.PutUint32(v, uint32(len(data)))
+	v[4] = subtype
+	copy(v[5:], data)
+	return bson.RawValue{Type: bson.TypeBinary, Value: v}
+}
+
+func bsoncoreString(s string) []byte {
+	v := make([]byte, 4+len(s)+1)
+	binary.LittleEndian.PutUint32(v, uint32(len(s)+1))
+	copy(v[4:], s)
+	return v
+}
