@@ -69,11 +69,11 @@ func versionKey(typ, id string, vid int64) string {
 }
 
 func (v versionDoc) resource() fhir.Resource {
-	return fhir.Resource{Type: v.Type, ID: v.RID, VersionID: strconv.FormatInt(v.VID, 10), LastUpdated: v.TS.UTC(), Deleted: v.Deleted, JSON: v.Raw}
+	return fhir.Resource{Type: v.Type, ID: v.RID, VersionID: strconv.FormatInt(v.VID, 10), LastUpdated: v.TS.UTC(), Deleted: v.Deleted, JSON: v.Raw.json}
 }
 
 func (c currentDoc) resource(typ string) fhir.Resource {
-	return fhir.Resource{Type: typ, ID: c.ID, VersionID: strconv.FormatInt(c.VID, 10), LastUpdated: c.TS.UTC(), Deleted: c.Deleted, JSON: c.Raw}
+	return fhir.Resource{Type: typ, ID: c.ID, VersionID: strconv.FormatInt(c.VID, 10), LastUpdated: c.TS.UTC(), Deleted: c.Deleted, JSON: c.Raw.json}
 }
 
 // currentFields builds the current-view document of a version, with its index fields.

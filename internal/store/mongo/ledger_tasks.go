@@ -85,7 +85,7 @@ func (s *Store) planTasks(writes []store.Write) ([]*plan, error) {
 		if err != nil {
 			return nil, fmt.Errorf("encode %s/%s: %w", w.Type, w.ID, err)
 		}
-		p := &plan{w: w, version: versionDoc{ID: versionKey(w.Type, w.ID, vid), Type: w.Type, RID: w.ID, VID: vid, TS: ts, Method: w.Method, Raw: raw}}
+		p := &plan{w: w, version: versionDoc{ID: versionKey(w.Type, w.ID, vid), Type: w.Type, RID: w.ID, VID: vid, TS: ts, Method: w.Method, Raw: packJSON(raw)}}
 		if s.opts.Indexer != nil {
 			if p.index, err = s.opts.Indexer.Index(w.Type, w.Object); err != nil {
 				return nil, fmt.Errorf("index %s/%s: %w", w.Type, w.ID, err)

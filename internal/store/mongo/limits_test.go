@@ -285,9 +285,9 @@ func TestRecover_VersionTooLargeToBeCurrent_LeftAndLoggedOnce(t *testing.T) {
 	// As a process before the check left them: version 2 of Basic/lone, and a committed commit of two.
 	now := time.Now().UTC()
 	docs := []versionDoc{
-		{ID: versionKey("Basic", "lone", 2), Type: "Basic", RID: "lone", VID: 2, TS: now, Method: "PUT", Raw: raw},
-		{ID: versionKey("Basic", "t-big", 1), Type: "Basic", RID: "t-big", VID: 1, TS: now, Method: "POST", Created: true, Raw: raw, Txn: "txn1"},
-		{ID: versionKey("Basic", "t-small", 1), Type: "Basic", RID: "t-small", VID: 1, TS: now, Method: "POST", Created: true, Raw: []byte(`{"resourceType":"Basic"}`), Txn: "txn1"},
+		{ID: versionKey("Basic", "lone", 2), Type: "Basic", RID: "lone", VID: 2, TS: now, Method: "PUT", Raw: rawJSON{json: raw}},
+		{ID: versionKey("Basic", "t-big", 1), Type: "Basic", RID: "t-big", VID: 1, TS: now, Method: "POST", Created: true, Raw: rawJSON{json: raw}, Txn: "txn1"},
+		{ID: versionKey("Basic", "t-small", 1), Type: "Basic", RID: "t-small", VID: 1, TS: now, Method: "POST", Created: true, Raw: rawJSON{json: []byte(`{"resourceType":"Basic"}`)}, Txn: "txn1"},
 	}
 	for _, d := range docs {
 		if _, err := s.versionsOf("Basic").InsertOne(ctx, d); err != nil {

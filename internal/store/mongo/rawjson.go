@@ -16,8 +16,14 @@ import (
 //
 // FHIR JSON repeats its element names and canonical URLs, so it shrinks to about half; every byte not written
 // is a byte the embedded database does not encode, parse, journal and checkpoint, and that MongoDB does not ship
-// to its replicas.
-type rawJSON []byte
+// to its replicas. A write encodes its JSON once (packJSON) for both the version and the current view.
+type rawJSON struct {
+	json   []byte // the resource's JSON
+	packed []byte // its BSON binary value, when already encoded
+}
+
+// packJSON returns js with its stored form encoded.
+func packJSON(js []byte) rawJSON { return rawJSON{json: js, packed: encodeRaw(js)} }
 
 // subtypeS2 is the user-defined BSON binary subtype of S2-compressed JSON.
 const subtypeS2 = 0x80
@@ -29,11 +35,22 @@ const maxRawJSON = 64 << 20
 // minCompressed is the size below which JSON is stored as it is: compressing it would save nearly nothing.
 const minCompressed = 128
 
+// IsZero reports an absent JSON (the view of a deleted resource), which omitempty leaves out.
+func (r rawJSON) IsZero() bool { return len(r.json) == 0 && len(r.packed) == 0 }
+
 // MarshalBSONValue encodes r as a BSON binary: compressed when that is smaller.
 func (r rawJSON) MarshalBSONValue() (byte, []byte, error) {
-	subtype, payload := byte(0), []byte(r)
-	if len(r) >= minCompressed {
-		if z := s2.EncodeBetter(nil, r); len(z) < len(r) {
+	if r.packed != nil {
+		return byte(bson.TypeBinary), r.packed, nil
+	}
+	return byte(bson.TypeBinary), encodeRaw(r.json), nil
+}
+
+// encodeRaw is the BSON binary value of js: S2-compressed when that is smaller.
+func encodeRaw(js []byte) []byte {
+	subtype, payload := byte(0), js
+	if len(js) >= minCompressed {
+		if z := s2.Encode(nil, js); len(z) < len(js) {
 			subtype, payload = subtypeS2, z
 		}
 	}
@@ -41,7 +58,7 @@ func (r rawJSON) MarshalBSONValue() (byte, []byte, error) {
 	binary.LittleEndian.PutUint32(data, uint32(len(payload)))
 	data[4] = subtype
 	copy(data[5:], payload)
-	return byte(bson.TypeBinary), data, nil
+	return data
 }
 
 // UnmarshalBSONValue decodes a BSON binary written by MarshalBSONValue (or by earlier versions, uncompressed); a
@@ -49,7 +66,7 @@ func (r rawJSON) MarshalBSONValue() (byte, []byte, error) {
 func (r *rawJSON) UnmarshalBSONValue(typ byte, data []byte) error {
 	switch bson.Type(typ) {
 	case bson.TypeNull, bson.TypeUndefined:
-		*r = nil
+		*r = rawJSON{}
 		return nil
 	case bson.TypeBinary:
 	default:
@@ -67,7 +84,7 @@ func (r *rawJSON) UnmarshalBSONValue(typ byte, data []byte) error {
 	}
 	switch subtype {
 	case 0x00, 0x02:
-		*r = append(rawJSON(nil), payload...)
+		*r = rawJSON{json: append([]byte(nil), payload...)}
 	case subtypeS2:
 		size, err := s2.DecodedLen(payload)
 		if err != nil {
@@ -80,7 +97,7 @@ func (r *rawJSON) UnmarshalBSONValue(typ byte, data []byte) error {
 		if err != nil {
 			return fmt.Errorf("stored resource JSON: %w", err)
 		}
-		*r = out
+		*r = rawJSON{json: out}
 	default:
 		return fmt.Errorf("stored resource JSON: unknown binary subtype 0x%02x", subtype)
 	}

@@ -1,6 +1,7 @@
 package mongo
 
 import (
+	"bytes"
 	"encoding/binary"
 	"strings"
 	"testing"
@@ -25,7 +26,7 @@ func TestRawJSON_RoundTrip(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			doc, err := bson.Marshal(struct {
 				Raw rawJSON `bson:"raw"`
-			}{rawJSON(tc.json)})
+			}{rawJSON{json: []byte(tc.json)}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -43,8 +44,8 @@ func TestRawJSON_RoundTrip(t *testing.T) {
 			if err := bson.Unmarshal(doc, &back); err != nil {
 				t.Fatal(err)
 			}
-			if string(back.Raw) != tc.json {
-				t.Errorf("read back %q, want the bytes written", back.Raw)
+			if string(back.Raw.json) != tc.json {
+				t.Errorf("read back %q, want the bytes written", back.Raw.json)
 			}
 		})
 	}
@@ -61,8 +62,8 @@ func TestRawJSON_ReadsUncompressed(t *testing.T) {
 		var back struct {
 			Raw rawJSON `bson:"raw"`
 		}
-		if err := bson.Unmarshal(doc, &back); err != nil || string(back.Raw) != js {
-			t.Errorf("subtype 0x%02x: read %q (%v), want %q", v.Subtype, back.Raw, err, js)
+		if err := bson.Unmarshal(doc, &back); err != nil || string(back.Raw.json) != js {
+			t.Errorf("subtype 0x%02x: read %q (%v), want %q", v.Subtype, back.Raw.json, err, js)
 		}
 	}
 }
@@ -103,4 +104,30 @@ func bsoncoreString(s string) []byte {
 	binary.LittleEndian.PutUint32(v, uint32(len(s)+1))
 	copy(v[4:], s)
 	return v
+}
+
+// A write encodes its JSON once: the packed form is what marshalling would give, and an absent JSON is omitted.
+func TestRawJSON_PackedAndOmitted(t *testing.T) {
+	js := []byte(`{"resourceType":"Task","status":"requested","intent":"order","description":"` + strings.Repeat("discharge summary ", 20) + `"}`)
+	type doc struct {
+		Raw rawJSON `bson:"raw,omitempty"`
+	}
+	packed, err := bson.Marshal(doc{packJSON(js)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := bson.Marshal(doc{rawJSON{json: js}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(packed, plain) {
+		t.Error("the packed encoding differs from the encoding of the JSON")
+	}
+	empty, err := bson.Marshal(doc{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bson.Raw(empty).LookupErr("raw"); err == nil {
+		t.Error("an absent JSON is written")
+	}
 }

@@ -190,7 +190,7 @@ func (s *Store) loadVersion(ctx context.Context, key string) (pendingVersion, er
 	if v.Deleted || s.opts.Indexer == nil {
 		return pv, nil
 	}
-	obj, err := fhir.DecodeObject(v.Raw, 1<<20)
+	obj, err := fhir.DecodeObject(v.Raw.json, 1<<20)
 	if err != nil {
 		return pv, fmt.Errorf("decode version %s: %w", key, err)
 	}

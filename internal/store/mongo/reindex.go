@@ -191,7 +191,7 @@ func (s *Store) liveIndex(ctx context.Context, typ, id string, cur currentDoc) (
 	if s.opts.Indexer == nil {
 		return nil, nil
 	}
-	raw := cur.Raw
+	raw := cur.Raw.json
 	for vid := cur.VID - 1; cur.Deleted && raw == nil && vid >= 1; vid-- {
 		v, err := s.readVersion(ctx, typ, id, vid)
 		if errors.Is(err, store.ErrNotFound) {
@@ -201,7 +201,7 @@ func (s *Store) liveIndex(ctx context.Context, typ, id string, cur currentDoc) (
 			return nil, err
 		}
 		if !v.Deleted {
-			raw = v.Raw
+			raw = v.Raw.json
 		}
 	}
 	if raw == nil {

@@ -130,7 +130,7 @@ func TestCommit_Many_AllOrNothing(t *testing.T) {
 	assertVersions(t, s, 1)
 
 	// A version slot taken between planning and insert fails the whole commit, and the first insert is undone.
-	taken := versionDoc{ID: versionKey("Task", "c", 1), Type: "Task", RID: "c", VID: 1, TS: time.Now(), Method: "PUT", Raw: []byte(`{}`)}
+	taken := versionDoc{ID: versionKey("Task", "c", 1), Type: "Task", RID: "c", VID: 1, TS: time.Now(), Method: "PUT", Raw: rawJSON{json: []byte(`{}`)}}
 	if _, err := s.versions.InsertOne(ctx, taken); err != nil {
 		t.Fatal(err)
 	}

@@ -144,7 +144,7 @@ func (s *Store) plan(ctx context.Context, writes []store.Write) ([]*plan, error)
 			if err != nil {
 				return nil, fmt.Errorf("encode %s/%s: %w", w.Type, w.ID, err)
 			}
-			p.version.Raw = raw
+			p.version.Raw = packJSON(raw)
 			if s.opts.Indexer != nil {
 				if p.index, err = s.opts.Indexer.Index(w.Type, w.Object); err != nil {
 					return nil, fmt.Errorf("index %s/%s: %w", w.Type, w.ID, err)
