@@ -2,11 +2,16 @@ package mongo
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"strings"
 	"testing"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/accord-fhir/accord/fhir"
+	"github.com/accord-fhir/accord/internal/store"
 )
 
 func TestRawJSON_RoundTrip(t *testing.T) {
@@ -129,5 +134,37 @@ func TestRawJSON_PackedAndOmitted(t *testing.T) {
 	}
 	if _, err := bson.Raw(empty).LookupErr("raw"); err == nil {
 		t.Error("an absent JSON is written")
+	}
+}
+
+// Through a commit, the version and the current view hold the JSON compressed, and reads give it back exactly.
+func TestCommit_StoresJSONCompressed(t *testing.T) {
+	s, _ := newTestStore(t, nil)
+	ctx := context.Background()
+	obj := basic(strings.Repeat("compressible ", 50), "")
+	res := mustCommit(t, s, store.Write{Type: "Basic", ID: "z", Object: obj, Method: "PUT"})
+	want := res[0].Resource.JSON
+	for name, coll := range map[string]*mongo.Collection{"version": s.versionsOf("Basic"), "view": s.current("Basic")} {
+		key := "z"
+		if name == "version" {
+			key = versionKey("Basic", "z", 1)
+		}
+		var doc bson.Raw
+		if err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Decode(&doc); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		subtype, payload, ok := doc.Lookup("raw").BinaryOK()
+		if !ok || subtype != subtypeS2 || len(payload) >= len(want)/2 {
+			t.Errorf("%s: raw is subtype 0x%02x of %d bytes, want S2-compressed JSON of %d bytes", name, subtype, len(payload), len(want))
+		}
+	}
+	for _, read := range []func() (fhir.Resource, error){
+		func() (fhir.Resource, error) { return s.Read(ctx, "Basic", "z") },
+		func() (fhir.Resource, error) { return s.VRead(ctx, "Basic", "z", "1") },
+	} {
+		r, err := read()
+		if err != nil || !bytes.Equal(r.JSON, want) {
+			t.Errorf("read back %s (%v), want the JSON committed", r.JSON, err)
+		}
 	}
 }
