@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -126,6 +127,33 @@ func TestBatch_ReferenceToAnotherEntry_FailsAlone(t *testing.T) {
 	r := s.Do(t, http.MethodGet, "/Observation?identifier="+url.QueryEscape(testSystem+"|"+tag), nil)
 	if matches, _ := searchRefs(t, decode(t, r.Body)); len(matches) != 1 {
 		t.Errorf("stored %v, want only the Observation of entry 4", matches)
+	}
+}
+
+// A batch PATCH entry's patch may not leave a urn: reference in the resource either: that entry fails alone, and
+// the resource keeps its version.
+func TestBatch_PatchMakingAURNReference_FailsAlone(t *testing.T) {
+	s := apitest.Start(t)
+	subject := create(t, s, patient(unique("p")))
+	obsID := create(t, s, observation("Patient/"+subject))
+	const patientURL = "urn:uuid:55555555-5555-4555-8555-555555555555"
+	patchEntry := func(ops string) map[string]any {
+		return entry("", map[string]any{"resourceType": "Binary", "contentType": "application/json-patch+json",
+			"data": base64.StdEncoding.EncodeToString([]byte(ops))}, "method", "PATCH", "url", "Observation/"+obsID)
+	}
+	entries := responseEntries(t, s, bundle("batch",
+		entry(patientURL, patient(unique("p")), "method", "POST", "url", "Patient"),
+		patchEntry(`[{"op":"replace","path":"/subject/reference","value":"`+patientURL+`"}]`),
+		patchEntry(`[{"op":"add","path":"/derivedFrom","value":[{"reference":"urn:uuid:66666666-6666-4666-8666-666666666666"}]}]`),
+		patchEntry(`[{"op":"add","path":"/status","value":"amended"}]`),
+	))
+	wantEntryStatus(t, entries, 0, "201")
+	wantEntryOutcome(t, entries[1], "400", "Observation.subject.reference", "Bundle.entry[0]")
+	wantEntryOutcome(t, entries[2], "400", "Observation.derivedFrom[0].reference", "matches no fullUrl")
+	wantEntryStatus(t, entries, 3, "200")
+	obs := decode(t, s.Do(t, http.MethodGet, "/Observation/"+obsID, nil).Body)
+	if ref := obs["subject"].(map[string]any)["reference"]; ref != "Patient/"+subject || obs["derivedFrom"] != nil || obs["status"] != "amended" {
+		t.Errorf("after the batch the Observation is %v: want its subject kept, no derivedFrom, status amended", obs)
 	}
 }
 

@@ -72,8 +72,16 @@ func (s *Service) batchEntry(ctx context.Context, e *entry, fullURLs map[string]
 		} else {
 			r.Outcome, err = s.ConditionalUpdate(ctx, e.typ, e.query, body, e.ifMatch)
 		}
-	case "PATCH":
-		r.Outcome, err = s.Patch(ctx, e.typ, e.id, e.patch, e.ifMatch)
+	case "PATCH": // what the patch makes is held to the same rule as a POST or PUT entry's resource
+		w, issues, perr := s.patchWrite(ctx, e.typ, e.id, e.patch, e.ifMatch)
+		if perr == nil {
+			perr = batchRefs(w.Object, e.typ, fullURLs)
+		}
+		if perr != nil {
+			err = perr
+			break
+		}
+		r.Outcome, err = s.commitOne(ctx, w, issues)
 	case "DELETE":
 		if e.id != "" {
 			r.Outcome, err = s.Delete(ctx, e.typ, e.id, e.ifMatch)
@@ -87,7 +95,7 @@ func (s *Service) batchEntry(ctx context.Context, e *entry, fullURLs map[string]
 	return r
 }
 
-// batchRefs refuses a batch entry's resource that refers to anything by urn:uuid or urn:oid, to another entry
+// batchRefs refuses a batch entry's resource (or what its patch makes) that refers to anything by urn:uuid or urn:oid, to another entry
 // of the batch (by its fullUrl) or to nothing: the entries of a batch are independent ("there SHALL be no
 // interdependencies between the different entries", R4 http.html#brules), so such a reference would be left
 // dangling. The error has an issue for each such reference, naming its element (Observation.subject.reference).
