@@ -95,10 +95,11 @@ func (s *Service) batchEntry(ctx context.Context, e *entry, fullURLs map[string]
 	return r
 }
 
-// batchRefs refuses a batch entry's resource (or what its patch makes) that refers to anything by urn:uuid or urn:oid, to another entry
-// of the batch (by its fullUrl) or to nothing: the entries of a batch are independent ("there SHALL be no
-// interdependencies between the different entries", R4 http.html#brules), so such a reference would be left
-// dangling. The error has an issue for each such reference, naming its element (Observation.subject.reference).
+// batchRefs refuses a batch entry's resource (or what its patch makes) that refers to anything by urn:uuid or
+// urn:oid, to another entry of the batch (by its fullUrl) or to nothing: the entries of a batch are independent
+// ("there SHALL be no interdependencies between the different entries", R4 http.html#brules), so such a reference
+// would be left dangling. The error has an issue for each such reference, naming its element
+// (Observation.subject.reference).
 func batchRefs(obj fhir.Object, typ string, fullURLs map[string]int) error {
 	var issues []fhir.Issue
 	walkRefs(obj, typ, func(ref, path string) {
